@@ -1,0 +1,2 @@
+hello_SRCS := main.c
+hello_PARTS :=

@@ -1,0 +1,12 @@
+# Debian packages Kiln needs to build, run and test. `make deps` installs
+# the missing ones (apt-get; sudo when not root). KILN_NO_DEPS=1 skips it.
+
+DEB_PKGS := gcc make binutils qemu-system-x86 qemu-utils libcmocka-dev \
+            libbearssl-dev gdb
+
+deps:
+ifneq ($(KILN_NO_DEPS),1)
+	$(Q)tools/deps.sh $(DEB_PKGS)
+endif
+
+.PHONY: deps

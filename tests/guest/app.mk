@@ -1,0 +1,3 @@
+# The in-guest self-test image: Kiln's own tiny harness, run on microvm and q35.
+selftest_SRCS := $(notdir $(wildcard tests/guest/*.c))
+selftest_PARTS := virtio_rng
