@@ -20,6 +20,9 @@ DEPS_virtio := pci
 PART_virtio_rng := $(wildcard drivers/virtio/virtio_rng.c)
 DEPS_virtio_rng := virtio
 
+# KILN_EXCLUDE drops sources from every part (for bisecting a build).
+$(foreach p,$(filter PART_%,$(.VARIABLES)),$(eval $(p) := $(filter-out $(KILN_EXCLUDE),$($(p)))))
+
 # Expands a list of parts with their dependencies (two levels are enough).
 parts_closure = $(sort $(1) $(foreach p,$(1),$(DEPS_$(p))) \
                 $(foreach p,$(1),$(foreach q,$(DEPS_$(p)),$(DEPS_$(q)))))

@@ -26,7 +26,7 @@ COMMON_INC := -Iinclude -I.
 # frame pointers for backtraces, canaries through %fs:0x28 (set at boot).
 KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -nostdlib -nostdinc \
            -isystem $(GCC_INC) -isystem $(BEARSSL_INC) \
-           -fno-pic -fno-pie -mno-red-zone -mcmodel=kernel -fno-omit-frame-pointer \
+           -fno-pic -fno-pie -mno-red-zone -fno-omit-frame-pointer \
            -fstack-protector-strong -ffunction-sections -fdata-sections \
            -fno-strict-aliasing -fno-common -fno-asynchronous-unwind-tables \
            -DKILN_KERNEL=1 $(WARN) -Ilibc/include $(COMMON_INC) -Iarch/$(ARCH)/include

@@ -34,6 +34,9 @@ struct boot_info {
 };
 __attribute__((noreturn)) void kernel_main(struct boot_info *bi);
 
+/* --- console (the serial port) --- */
+void arch_console_write(const char *s, size_t n);
+
 /* --- CPU --- */
 unsigned arch_cpu_id(void);
 /* Enables interrupts, halts until one arrives, disables them again. */
@@ -50,6 +53,8 @@ void arch_describe(char *buf, size_t size);
 /* Calibrates the cycle counter; returns its frequency in Hz. */
 uint64_t arch_time_init(void);
 uint64_t arch_cycles_hz(void);
+/* Sets up the local timer of the boot core (after memory is up). */
+void arch_timer_init(void);
 /* Arms the local timer to interrupt at monotonic time deadline_ns
  * (0 disarms). Only wakes the loop; nothing runs in the handler. */
 void arch_timer_arm(uint64_t deadline_ns);
@@ -64,6 +69,8 @@ const char *arch_timer_name(void);
 int arch_page_unmap(uintptr_t va);
 /* Maps the 4 KiB page at va back as read-write, no-execute data. */
 int arch_page_map_data(uintptr_t va);
+/* Boot: the page allocator is up; page tables may now come from it. */
+void arch_mem_ready(void);
 /* Maps [pa, pa+len) uncached for device registers; K_OK or error. */
 int arch_map_mmio(uint64_t pa, uint64_t len);
 

@@ -38,6 +38,21 @@ struct cmdline_opt {
 };
 
 /*
+ * Declares a command-line option anywhere in Kiln or an app; the kernel
+ * parses the boot command line once against every declared option, so an
+ * unknown key is reported no matter who owns the others.
+ *   static uint32_t port = 80;
+ *   CMDLINE_OPTION(port, .key = "port", .type = CMDLINE_U32, .value = &port,
+ *                  .min = 1, .max = 65535, .help = "TCP port");
+ */
+#define CMDLINE_OPTION(id_, ...)                                          \
+	static const struct cmdline_opt __cmdline_opt_##id_               \
+	__attribute__((used, section(".kiln_cmdline"), aligned(8))) = { __VA_ARGS__ }
+
+/* The options declared with CMDLINE_OPTION in this image. */
+extern const struct cmdline_opt __cmdline_start[], __cmdline_end[];
+
+/*
  * Parses line against opts. Returns the number of problems reported
  * (unknown keys, bad values); each is logged with its word. Keys outside
  * opts that appear in ignore (NULL-terminated) are skipped silently
@@ -46,6 +61,12 @@ struct cmdline_opt {
 int cmdline_parse(const char *line, const struct cmdline_opt *opts, size_t nopts,
 		  const char *const *ignore);
 
+/* Longest boot command line kept, NUL included. */
+#define CMDLINE_MAX 1024
+
+/* Boot only: stores the loader's command line (NULL = none). A line
+ * longer than CMDLINE_MAX - 1 loses the word cut in half and all after. */
+void cmdline_set(const char *line);
 /* The boot command line, as given by the loader ("" if none). */
 const char *cmdline_get(void);
 /* Finds key's raw value in the boot command line; NULL if absent. The

@@ -1,0 +1,9 @@
+/* The empty symbol table of an image's first link (see mk/kernel.mk). */
+	.section .ksyms, "a"
+	.balign 8
+	.globl ksyms_count, ksyms_table, ksyms_names
+ksyms_count:
+	.quad 0
+ksyms_table:
+ksyms_names:
+	.byte 0
