@@ -1,0 +1,59 @@
+#!/bin/sh
+# run.sh - runs Kiln's whole test suite (what `make test` calls) and ends
+# with one summary line, "N passed, N failed".
+#
+#   1. hosted unit tests (cmocka, ASan/UBSan): every test binary built
+#      from tests/unit/test_*.c
+#   2. in-guest self-tests and expected faults on microvm and q35
+#   3. fuzz smoke runs of every libFuzzer target (when built)
+set -u
+BUILD=${BUILD:-build}
+ARCH=${ARCH:-x86_64}
+pass=0
+fail=0
+failed_suites=""
+
+add() { pass=$((pass + $1)); fail=$((fail + $2)); [ "$2" -gt 0 ] && failed_suites="$failed_suites $3"; }
+
+echo "== hosted unit tests"
+for t in "$BUILD"/hosted/tests/test_*; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t")
+	out=$("$t" 2>&1)
+	rc=$?
+	p=$(echo "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' | tail -n 1)
+	f=$(echo "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below:/\1/p' | tail -n 1)
+	p=${p:-0}
+	f=${f:-0}
+	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1   # crashed or sanitizer report: count the program as one failure
+	fi
+	if [ "$f" -gt 0 ]; then
+		echo "$out" | tail -n 30 | sed 's/^/    | /'
+	fi
+	echo "$name: $p passed, $f failed"
+	add "$p" "$f" "$name"
+done
+
+echo "== in-guest self-tests"
+out=$(tests/guest/run.sh "$BUILD/$ARCH/selftest.elf")
+echo "$out"
+g=$(echo "$out" | sed -n 's/^guest: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
+if [ -n "$g" ]; then
+	add ${g% *} ${g#* } guest
+else
+	add 0 1 guest
+fi
+
+if [ -x tests/fuzz/run.sh ] && [ -d "$BUILD/fuzz" ]; then
+	echo "== fuzz smoke"
+	out=$(BUILD=$BUILD tests/fuzz/run.sh smoke 2>&1)
+	echo "$out" | tail -n 20
+	g=$(echo "$out" | sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
+	if [ -n "$g" ]; then add ${g% *} ${g#* } fuzz; else add 0 1 fuzz; fi
+fi
+
+echo
+[ -n "$failed_suites" ] && echo "failing:$failed_suites"
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
