@@ -5,6 +5,7 @@
  *   null   a NULL pointer dereference
  *   stack  a task's stack overflowing into its guard page
  *   panic  a failed KASSERT
+ *   canary a stack buffer overrun caught by the stack protector canary
  */
 #include <string.h>
 
@@ -33,6 +34,15 @@ __attribute__((noinline)) static void fault_assert(void)
 	KASSERT(two + two == 5);
 }
 
+__attribute__((noinline)) static void fault_smash(volatile size_t n)
+{
+	char buf[16];
+	/* n comes in volatile so the compiler cannot see the overrun. */
+	memset(buf, 'A', n);
+	kprintf("fault: overran a 16-byte stack buffer by %zu bytes\n", n - sizeof buf);
+	__asm__ volatile("" ::"r"(buf) : "memory");
+}
+
 void selftest_fault(const char *name)
 {
 	if (strcmp(name, "text") == 0)
@@ -43,6 +53,8 @@ void selftest_fault(const char *name)
 		selftest_fault_task_stack_overflow();
 	else if (strcmp(name, "panic") == 0)
 		fault_assert();
+	else if (strcmp(name, "canary") == 0)
+		fault_smash(24);
 	else
 		panic("selftest: unknown fault \"%s\"", name);
 	/* The stack fault happens in a task, once the loop runs it. */

@@ -16,7 +16,7 @@ extern const struct selftest __selftest_start[], __selftest_end[];
 static char fault_name[32];
 CMDLINE_OPTION(fault, .key = "fault", .type = CMDLINE_STR, .value = fault_name,
 	       .size = sizeof fault_name,
-	       .help = "provoke a fault instead of testing: text, null, stack, panic");
+	       .help = "provoke a fault instead of testing: text, null, stack, panic, canary");
 
 static unsigned current_failures;
 static const char *current_name;

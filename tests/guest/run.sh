@@ -49,7 +49,8 @@ EOT
 		"text|3|cause: write to read-only kernel text|fault_write_text" \
 		"null|3|cause: NULL pointer dereference|fault_null_deref" \
 		"stack|3|cause: stack overflow|guard page" \
-		"panic|2|panic on cpu 0: assertion failed: two + two == 5|fault_assert"; do
+		"panic|2|panic on cpu 0: assertion failed: two + two == 5|fault_assert" \
+		"canary|2|stack smashing detected|__stack_chk_fail"; do
 		name=${spec%%|*}
 		rest=${spec#*|}
 		want=${rest%%|*}
