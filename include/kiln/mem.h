@@ -18,6 +18,8 @@
 
 #define PAGE_SIZE 4096ul
 #define PAGE_SHIFT 12
+/* Largest kmalloc() size served from slabs; larger sizes take whole pages. */
+#define OBJ_MAX_SIZE 2048
 
 void *page_alloc(size_t npages);
 void page_free(void *p, size_t npages);
