@@ -137,6 +137,9 @@ SELFTEST(loop_halts_when_idle)
 	s0 = stats_now();
 	task_sleep_ns(50 * NS_PER_MS);
 	s1 = stats_now();
+	kprintf("# idle 50 ms: %lu passes, %lu halts, %lu wakeups\n",
+		(unsigned long)(s1.passes - s0.passes), (unsigned long)(s1.halts - s0.halts),
+		(unsigned long)(s1.wakeups - s0.wakeups));
 	ST_CHECK(this_cpu()->kicked == 0);
 	ST_CHECK(s1.halts - s0.halts >= 1);
 	ST_CHECK(s1.wakeups - s0.wakeups >= 1);
