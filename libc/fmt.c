@@ -11,6 +11,10 @@
 
 #include <kiln/fmt.h>
 
+/* Widths and precisions are capped: no console line needs more, and the
+ * cap keeps every count far from overflow. */
+#define FMT_MAX_WIDTH 100000
+
 struct spec {
 	bool left, zero, plus, space, alt;
 	int width, prec;   /* prec < 0: none */
@@ -129,24 +133,28 @@ size_t kvformat(fmt_sink sink, void *ctx, const char *fmt, va_list ap)
 			else break;
 		}
 		if (*fmt == '*') {
-			sp.width = va_arg(args, int);
-			if (sp.width < 0) {
+			int w = va_arg(args, int);
+			if (w < 0) {
 				sp.left = true;
-				sp.width = -sp.width;
+				w = w < -FMT_MAX_WIDTH ? FMT_MAX_WIDTH : -w;
 			}
+			sp.width = w > FMT_MAX_WIDTH ? FMT_MAX_WIDTH : w;
 			fmt++;
 		} else {
-			while (*fmt >= '0' && *fmt <= '9' && sp.width < 100000)
+			while (*fmt >= '0' && *fmt <= '9' && sp.width < FMT_MAX_WIDTH)
 				sp.width = sp.width * 10 + (*fmt++ - '0');
 		}
 		if (*fmt == '.') {
 			fmt++;
 			sp.prec = 0;
 			if (*fmt == '*') {
-				sp.prec = va_arg(args, int);
+				int p = va_arg(args, int);
+				sp.prec = p > FMT_MAX_WIDTH ? FMT_MAX_WIDTH : p;   /* < 0: none */
+				if (sp.prec < 0)
+					sp.prec = -1;
 				fmt++;
 			} else {
-				while (*fmt >= '0' && *fmt <= '9' && sp.prec < 100000)
+				while (*fmt >= '0' && *fmt <= '9' && sp.prec < FMT_MAX_WIDTH)
 					sp.prec = sp.prec * 10 + (*fmt++ - '0');
 			}
 		}
@@ -203,6 +211,7 @@ size_t kvformat(fmt_sink sink, void *ctx, const char *fmt, va_list ap)
 			default: v = va_arg(args, unsigned); break;
 			}
 			unsigned base = c == 'u' ? 10 : c == 'o' ? 8 : 16;
+			sp.plus = sp.space = false; /* signed conversions only (C11 7.21.6.1) */
 			put_num(&o, &sp, v, false, base, c == 'X');
 			break;
 		}

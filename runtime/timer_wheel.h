@@ -24,6 +24,7 @@ struct timer_wheel {
 	uint64_t now;                                 /* current tick */
 	struct timer *slot[TW_LEVELS][TW_SLOTS];
 	struct timer *overflow;                       /* beyond the top level */
+	uint64_t occupied[TW_LEVELS];                 /* bit s: slot[level][s] non-empty */
 	uint32_t count;
 	uint64_t fired;
 };
@@ -36,8 +37,11 @@ void tw_del(struct timer_wheel *w, struct timer *t);
 /* Fires every timer whose deadline <= now_ns; returns how many fired.
  * Callbacks may add or delete timers, including the one firing. */
 int tw_advance(struct timer_wheel *w, uint64_t now_ns);
-/* The earliest deadline in ns (an upper bound, never later than the true
- * one, within one tick), or UINT64_MAX when the wheel is empty. */
+/* When the wheel next has work, in ns: never later than the earliest
+ * timer's firing time (its deadline rounded up to a tick); exact when that
+ * timer is less than 64 ticks away, else possibly earlier (the time its
+ * slot cascades down; a long timer costs a few extra wake-ups). O(levels).
+ * UINT64_MAX when the wheel is empty. */
 uint64_t tw_next_deadline(const struct timer_wheel *w);
 
 #endif

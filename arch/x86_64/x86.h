@@ -19,6 +19,10 @@
  * marks the loop as woken. */
 void irq_set_handler(int vector, irq_fn fn, void *arg);
 
+/* time.c: the TSC value at monotonic time ns, rounded up (for the
+ * TSC-deadline timer). Valid after arch_time_init(). */
+uint64_t tsc_from_ns(uint64_t ns);
+
 /* lapic.c */
 void lapic_init(void);
 void lapic_eoi(void);

@@ -58,6 +58,8 @@ void arch_timer_init(void);
 /* Arms the local timer to interrupt at monotonic time deadline_ns
  * (0 disarms). Only wakes the loop; nothing runs in the handler. */
 void arch_timer_arm(uint64_t deadline_ns);
+/* Local timer interrupts taken on this core since boot (telemetry). */
+uint64_t arch_timer_irq_count(void);
 /* Wall clock at boot from the RTC, ns since the Unix epoch (0 if none). */
 uint64_t arch_rtc_read_ns(void);
 /* Which clock and timer were chosen ("tsc/pit", "lapic-tsc-deadline"). */

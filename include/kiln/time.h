@@ -18,4 +18,7 @@
 uint64_t time_now_ns(void);
 uint64_t time_wall_ns(void);
 
+/* Boot only (kernel_main, after arch_time_init): reads the RTC once. */
+void time_init(void);
+
 #endif
