@@ -26,6 +26,7 @@ include mk/toolchain.mk
 include mk/parts.mk
 include mk/kernel.mk
 include mk/hosted.mk
+include mk/fuzz.mk
 include mk/deps.mk
 include mk/run.mk
 

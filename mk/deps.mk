@@ -2,7 +2,8 @@
 # the missing ones (apt-get; sudo when not root). KILN_NO_DEPS=1 skips it.
 
 DEB_PKGS := gcc make binutils qemu-system-x86 qemu-utils libcmocka-dev \
-            libbearssl-dev gdb
+            libbearssl-dev gdb perl
+DEB_PKGS += clang libclang-rt-14-dev
 
 deps:
 ifneq ($(KILN_NO_DEPS),1)
