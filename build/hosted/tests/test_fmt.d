@@ -1,2 +1,0 @@
-build/hosted/tests/test_fmt: tests/unit/test_fmt.c include/kiln/fmt.h
-include/kiln/fmt.h:
