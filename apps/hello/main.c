@@ -1,8 +1,14 @@
 /*
  * hello - the smallest Kiln app: greets, then logs a heartbeat from a
  * task every five seconds, showing the clock, timers and the idle loop.
+ * With "exit=1" on the command line it ends the VM right after start-up
+ * (tools/boottime.pl uses that to time a whole boot).
  */
 #include <kiln/kiln.h>
+
+static bool exit_after_boot;
+CMDLINE_OPTION(exit, .key = "exit", .type = CMDLINE_BOOL, .value = &exit_after_boot,
+	       .help = "exit right after start-up");
 
 static void heartbeat(void *arg)
 {
@@ -20,5 +26,8 @@ static void heartbeat(void *arg)
 void app_main(void)
 {
 	log_info("hello: Hello from Kiln!");
-	task_spawn(heartbeat, NULL, TASK_STACK_DEFAULT, "heartbeat");
+	if (exit_after_boot)
+		kiln_exit(0);
+	if (!task_spawn(heartbeat, NULL, TASK_STACK_DEFAULT, "heartbeat"))
+		log_error("hello: cannot start the heartbeat task");
 }
