@@ -45,12 +45,13 @@ else
 	add 0 1 guest
 fi
 
-if [ -x tests/fuzz/run.sh ] && [ -d "$BUILD/fuzz" ]; then
-	echo "== fuzz smoke"
-	out=$(BUILD=$BUILD tests/fuzz/run.sh smoke 2>&1)
-	echo "$out" | tail -n 20
-	g=$(echo "$out" | sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
-	if [ -n "$g" ]; then add ${g% *} ${g#* } fuzz; else add 0 1 fuzz; fi
+if ls "$BUILD"/fuzz/fuzz_* >/dev/null 2>&1; then
+	echo "== fuzz smoke (${FUZZ_SMOKE_SECONDS:-5} s each)"
+	out=$(tests/fuzz/run.sh "$BUILD/fuzz" "${FUZZ_SMOKE_SECONDS:-5}" 2>&1)
+	echo "$out" | grep '^fuzz '
+	p=$(echo "$out" | grep -c '^fuzz .* ok ')
+	f=$(echo "$out" | grep -c '^fuzz .* FAIL ')
+	add "$p" "$f" fuzz
 fi
 
 echo

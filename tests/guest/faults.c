@@ -54,7 +54,7 @@ void selftest_fault(const char *name)
 	else if (strcmp(name, "panic") == 0)
 		fault_assert();
 	else if (strcmp(name, "canary") == 0)
-		fault_smash(24);
+		fault_smash(48);
 	else
 		panic("selftest: unknown fault \"%s\"", name);
 	/* The stack fault happens in a task, once the loop runs it. */
