@@ -20,6 +20,10 @@ DEPS_virtio := pci
 PART_virtio_rng := $(wildcard drivers/virtio/virtio_rng.c)
 DEPS_virtio_rng := virtio
 
+# The network stack (portable: the hosted build compiles all of it).
+PORTABLE_net := $(wildcard net/*.c)
+PART_net := $(PORTABLE_net)
+
 # KILN_EXCLUDE drops sources from every part (for bisecting a build).
 $(foreach p,$(filter PART_%,$(.VARIABLES)),$(eval $(p) := $(filter-out $(KILN_EXCLUDE),$($(p)))))
 

@@ -1,0 +1,123 @@
+/*
+ * net.h - the network API apps program against: interface configuration
+ * and UDP. (TCP's listen/accept/read/write/close join it later, in
+ * kiln/tcp.h.)
+ *
+ * Everything here runs on the run loop of the calling core: callbacks
+ * are called from the loop, never from interrupts, and must not wait.
+ * Addresses and ports are in host byte order. Errors are kiln/err.h
+ * values. Design and buffer rules: docs/networking.md.
+ */
+#ifndef KILN_NET_H
+#define KILN_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* 10.0.2.15 is NET_IP4(10, 0, 2, 15). */
+#define NET_IP4(a, b, c, d) \
+	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+
+/* One interface on one core (its device queue, ARP cache, bound ports). */
+struct net_if;
+struct net_stats;
+struct nbuf;
+
+/* ---- interface ----------------------------------------------------------- */
+
+struct net_if_config {
+	uint32_t addr;          /* 0: unconfigured (only broadcast works) */
+	uint8_t prefix;         /* 0..32 */
+	uint32_t gateway;       /* 0: none, only on-link destinations */
+	uint32_t dns;           /* 0: none; kept for the resolver */
+};
+
+/*
+ * Sets the address, prefix and gateway, forgets the ARP cache, and
+ * announces the address with gratuitous ARP (RFC 5227 3). K_EINVAL for
+ * a prefix above 32, an address that is not a unicast host address of
+ * its subnet, or a gateway outside the subnet.
+ */
+int net_if_configure(struct net_if *nif, const struct net_if_config *cfg);
+void net_if_get_config(const struct net_if *nif, struct net_if_config *out);
+/* The current core's interface once the network is up, else NULL. */
+struct net_if *net_if_default(void);
+void net_if_set_default(struct net_if *nif);
+const struct net_stats *net_if_stats(const struct net_if *nif);
+
+/*
+ * Runs the stack's timers due at now (ARP retries and aging, gratuitous
+ * ARP, reassembly time limits). The loop calls it at or after
+ * net_next_deadline(); calling it more often is harmless.
+ */
+void net_tick(struct net_if *nif, uint64_t now);
+/* The next time net_tick() has work, UINT64_MAX if none. */
+uint64_t net_next_deadline(const struct net_if *nif);
+
+/* ---- UDP ------------------------------------------------------------------ */
+
+struct udp_pcb;
+
+/*
+ * A received datagram, as a view into the receive buffer: valid only
+ * until the callback returns (copy what must outlive it). The payload's
+ * first len bytes are contiguous at data; total_len is larger only for a
+ * datagram that arrived in IP fragments, whose rest udp_rx_copy() reads.
+ */
+struct udp_rx {
+	uint32_t src_addr, dst_addr;
+	uint16_t src_port, dst_port;
+	const uint8_t *data;
+	size_t len;
+	size_t total_len;
+	const struct nbuf *nb;      /* the datagram, for udp_rx_copy() */
+	size_t nb_off;              /* where the payload starts in nb */
+};
+
+typedef void (*udp_recv_fn)(struct udp_pcb *pcb, const struct udp_rx *rx, void *arg);
+/* Called once when the stack no longer needs a borrowed payload. */
+typedef void (*net_done_fn)(void *arg);
+
+/* Caller-allocated; the fields are the stack's. Keep it in place while bound. */
+struct udp_pcb {
+	struct udp_pcb *next;
+	struct net_if *nif;
+	uint16_t port;
+	bool bound;
+	udp_recv_fn recv;
+	void *arg;
+};
+
+/*
+ * Binds pcb to port on nif (0: an ephemeral port, read it from
+ * pcb->port) and delivers every datagram to that port to recv(arg).
+ * K_EADDRINUSE if the port is taken, K_EALREADY if pcb is bound.
+ */
+int udp_bind(struct udp_pcb *pcb, struct net_if *nif, uint16_t port,
+	     udp_recv_fn recv, void *arg);
+/* Unbinds; harmless if not bound. Safe inside its own callback. */
+void udp_unbind(struct udp_pcb *pcb);
+
+/*
+ * Sends a copy of [data, data+len) from pcb's port to addr:port. Returns
+ * K_OK once the datagram is sent or waiting for ARP, K_EMSGSIZE above
+ * 65507 bytes, K_ENOENT without a route, K_ENOMEM when buffers ran out.
+ */
+int udp_sendto(struct udp_pcb *pcb, uint32_t addr, uint16_t port,
+	       const void *data, size_t len);
+/*
+ * Sends [data, data+len) without copying it: the bytes are lent to the
+ * stack and must stay unchanged until done(arg) runs. done runs exactly
+ * once, whatever the result - possibly before this returns (error, or a
+ * device that completes at once), otherwise when the device has sent the
+ * frame or the datagram was dropped. done may be NULL for memory that
+ * never changes (baked assets).
+ */
+int udp_sendto_borrowed(struct udp_pcb *pcb, uint32_t addr, uint16_t port,
+			const void *data, size_t len, net_done_fn done, void *arg);
+
+/* Copies up to n payload bytes from offset off; returns how many. */
+size_t udp_rx_copy(const struct udp_rx *rx, size_t off, void *dst, size_t n);
+
+#endif

@@ -1,0 +1,331 @@
+/*
+ * arp.c - IPv4-to-Ethernet address resolution (RFC 826), gratuitous
+ * announcements and conflict defence (RFC 5227), for one interface.
+ *
+ * Interface: arp_input(), arp_output(), arp_announce(), arp_tick() and
+ * friends in net_priv.h.
+ *
+ * Rules:
+ *  - The cache is a fixed array of ARP_CACHE_SIZE entries. A new
+ *    neighbour takes a free entry, else the least recently used resolved
+ *    one, else the oldest pending one (whose queue is dropped, counted).
+ *  - A packet to an unresolved neighbour waits on its entry's queue
+ *    (ARP_QUEUE_PER_ENTRY packets, and ARP_QUEUE_NBUFS buffers over all
+ *    entries; beyond that new packets are dropped and counted). Requests go out once a
+ *    second, ARP_MAX_REQUESTS in all; then the queue is dropped and
+ *    counted (RFC 1122 2.3.2.1/2.3.2.2).
+ *  - Input follows RFC 826's merge rule: a sender already cached is
+ *    updated; a sender is added only when the packet targets us. Malformed
+ *    packets and impossible senders (group MACs, broadcast or multicast
+ *    IPs, our own MAC) are dropped and counted, never cached.
+ *  - Replies are written in place into the request's buffer.
+ *  - Queued packets are owned by the cache until sent or dropped.
+ *  - Time comes from time_now_ns() on the paths that need it and from
+ *    the caller of arp_tick(); a test drives both.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <kiln/err.h>
+#include <kiln/log.h>
+#include <kiln/time.h>
+
+#include "net_priv.h"
+
+static const uint8_t zero_mac[ETH_ALEN];
+
+/* Servers talk mostly to one neighbour (the gateway or the client's
+ * host), so the last hit is checked before the linear scan. */
+static struct arp_entry *arp_find(struct net_if *nif, uint32_t ip)
+{
+	struct arp_entry *e = &nif->arp.e[nif->arp.hint];
+	if (e->state != ARP_FREE && e->ip == ip)
+		return e;
+	for (unsigned i = 0; i < ARP_CACHE_SIZE; i++) {
+		e = &nif->arp.e[i];
+		if (e->state != ARP_FREE && e->ip == ip) {
+			nif->arp.hint = (uint8_t)i;
+			return e;
+		}
+	}
+	return NULL;
+}
+
+static void arp_entry_clear(struct net_if *nif, struct arp_entry *e)
+{
+	nif->arp.queued -= e->qsegs;
+	nbuf_free_queue(e->q_head);
+	memset(e, 0, sizeof *e);
+}
+
+static struct arp_entry *arp_entry_new(struct net_if *nif, uint32_t ip, uint64_t now)
+{
+	struct arp_entry *victim = NULL, *pending = NULL;
+	for (unsigned i = 0; i < ARP_CACHE_SIZE; i++) {
+		struct arp_entry *e = &nif->arp.e[i];
+		if (e->state == ARP_FREE) {
+			victim = e;
+			goto found;
+		}
+		if (e->state == ARP_VALID && (!victim || e->last_used < victim->last_used))
+			victim = e;
+		if (e->state == ARP_PENDING && (!pending || e->last_used < pending->last_used))
+			pending = e;
+	}
+	if (!victim)
+		victim = pending;
+	NET_STAT(nif, arp_evictions);
+	nif->stats.arp_evict_drops += victim->qlen;
+	arp_entry_clear(nif, victim);
+found:
+	victim->ip = ip;
+	victim->last_used = now;
+	return victim;
+}
+
+/* Builds and sends an ARP packet in a fresh buffer. */
+static void arp_send(struct net_if *nif, uint16_t op, const uint8_t eth_dst[ETH_ALEN],
+		     const uint8_t tha[ETH_ALEN], uint32_t tpa, uint32_t spa)
+{
+	struct nbuf *nb = nbuf_alloc(nif->pool);
+	if (!nb) {
+		NET_STAT(nif, arp_no_mem);
+		return;
+	}
+	struct arp_pkt *a = (void *)nbuf_put(nb, sizeof *a);
+	net_put16(a->htype, ARP_HTYPE_ETHER);
+	net_put16(a->ptype, ETH_TYPE_IP4);
+	a->hlen = ETH_ALEN;
+	a->plen = 4;
+	net_put16(a->op, op);
+	memcpy(a->sha, nif->dev->mac, ETH_ALEN);
+	net_put32(a->spa, spa);
+	memcpy(a->tha, tha, ETH_ALEN);
+	net_put32(a->tpa, tpa);
+	eth_output(nif, nb, eth_dst, ETH_TYPE_ARP);
+}
+
+static void arp_request(struct net_if *nif, uint32_t ip, const uint8_t *unicast)
+{
+	NET_STAT(nif, arp_requests_out);
+	arp_send(nif, ARP_OP_REQUEST, unicast ? unicast : eth_broadcast, zero_mac, ip, nif->addr);
+}
+
+/* RFC 5227 3: an ARP request with sender and target both our address. */
+static void arp_send_announce(struct net_if *nif)
+{
+	NET_STAT(nif, arp_announce_out);
+	arp_send(nif, ARP_OP_REQUEST, eth_broadcast, zero_mac, nif->addr, nif->addr);
+}
+
+/* A sender IP no host may have: broadcast, multicast, class E, loopback. */
+static bool arp_bogus_ip(const struct net_if *nif, uint32_t ip)
+{
+	return (ip >> 28) >= 14 || (ip >> 24) == 127 || ip4_is_bcast(nif, ip);
+}
+
+static void arp_resolved(struct net_if *nif, struct arp_entry *e, const uint8_t mac[ETH_ALEN],
+			 uint64_t now)
+{
+	memcpy(e->mac, mac, ETH_ALEN);
+	e->state = ARP_VALID;
+	e->expires = now + ARP_ENTRY_TTL_NS;
+	e->tries = 0;
+	e->refreshing = false;
+	struct nbuf *q = e->q_head;
+	nif->arp.queued -= e->qsegs;
+	e->q_head = e->q_tail = NULL;
+	e->qlen = 0;
+	e->qsegs = 0;
+	while (q) {
+		struct nbuf *next = q->link;
+		q->link = NULL;
+		ip4_transmit(nif, q, e->mac);
+		q = next;
+	}
+}
+
+void arp_input(struct net_if *nif, struct nbuf *nb)
+{
+	const uint8_t *src = nb->data, *end = nb->data + nb->len;
+	struct arp_pkt *a = (void *)(uintptr_t)net_take(&src, end, sizeof *a);
+	uint64_t now = time_now_ns();
+
+	NET_STAT(nif, arp_in);
+	if (!a || net_get16(a->htype) != ARP_HTYPE_ETHER || net_get16(a->ptype) != ETH_TYPE_IP4 ||
+	    a->hlen != ETH_ALEN || a->plen != 4)
+		goto bad;
+	uint16_t op = net_get16(a->op);
+	uint32_t spa = net_get32(a->spa), tpa = net_get32(a->tpa);
+	if ((op != ARP_OP_REQUEST && op != ARP_OP_REPLY) || ETH_IS_GROUP(a->sha) ||
+	    memcmp(a->sha, nif->dev->mac, ETH_ALEN) == 0 || arp_bogus_ip(nif, spa))
+		goto bad;
+	if (spa == 0 && op != ARP_OP_REQUEST)
+		goto bad;                       /* only probes may come from 0.0.0.0 */
+	if (op == ARP_OP_REQUEST)
+		NET_STAT(nif, arp_requests_in);
+	else
+		NET_STAT(nif, arp_replies_in);
+	if (nif->addr == 0)
+		goto not_us;
+	if (spa == nif->addr) {
+		/* Someone else uses our address (RFC 5227 2.4 (b)): defend it
+		 * at most once per DEFEND_INTERVAL, never fight a loop. */
+		NET_STAT(nif, arp_conflicts);
+		if (nif->arp.last_defend == 0 || now - nif->arp.last_defend >= ARP_DEFEND_INTERVAL_NS) {
+			nif->arp.last_defend = now ? now : 1;
+			klog(LOG_WARN, "arp: address conflict with %02x:%02x:%02x:%02x:%02x:%02x",
+			     a->sha[0], a->sha[1], a->sha[2], a->sha[3], a->sha[4], a->sha[5]);
+			arp_send_announce(nif);
+		}
+		goto drop;
+	}
+	bool for_us = tpa == nif->addr;
+	if (spa != 0) {
+		struct arp_entry *e = arp_find(nif, spa);
+		if (!e && for_us)
+			e = arp_entry_new(nif, spa, now);
+		if (e)
+			arp_resolved(nif, e, a->sha, now);
+	}
+	if (!for_us)
+		goto not_us;
+	if (op != ARP_OP_REQUEST)
+		goto drop;
+
+	/* Reply in place: the request's buffer becomes the reply. */
+	uint8_t req_sha[ETH_ALEN];
+	memcpy(req_sha, a->sha, ETH_ALEN);
+	net_put16(a->op, ARP_OP_REPLY);
+	memcpy(a->tha, req_sha, ETH_ALEN);
+	net_put32(a->tpa, spa);
+	memcpy(a->sha, nif->dev->mac, ETH_ALEN);
+	net_put32(a->spa, nif->addr);
+	nbuf_trim(nb, sizeof *a);
+	nb->flags = 0;
+	NET_STAT(nif, arp_replies_out);
+	eth_output(nif, nb, req_sha, ETH_TYPE_ARP);
+	return;
+bad:
+	NET_STAT(nif, arp_bad);
+	goto drop;
+not_us:
+	NET_STAT(nif, arp_not_us);
+drop:
+	nbuf_free(nb);
+}
+
+int arp_output(struct net_if *nif, struct nbuf *nb, uint32_t next_hop)
+{
+	uint64_t now = time_now_ns();
+	struct arp_entry *e = arp_find(nif, next_hop);
+
+	if (e && e->state == ARP_VALID && now < e->expires) {
+		e->last_used = now;
+		if (!e->refreshing && e->expires - now <= ARP_REFRESH_NS) {
+			e->refreshing = true;
+			arp_request(nif, next_hop, e->mac);
+		}
+		return ip4_transmit(nif, nb, e->mac);
+	}
+	if (!e)
+		e = arp_entry_new(nif, next_hop, now);
+	if (e->state != ARP_PENDING) {
+		e->state = ARP_PENDING;
+		e->tries = 0;
+		e->refreshing = false;
+	}
+	e->last_used = now;
+	unsigned segs = nbuf_segments(nb);
+	if (e->qlen >= ARP_QUEUE_PER_ENTRY || nif->arp.queued + segs > ARP_QUEUE_NBUFS) {
+		NET_STAT(nif, arp_queue_full);
+		nbuf_free(nb);
+		return K_ENOSPC;
+	}
+	nb->link = NULL;
+	if (e->q_tail)
+		e->q_tail->link = nb;
+	else
+		e->q_head = nb;
+	e->q_tail = nb;
+	e->qlen++;
+	e->qsegs = (uint16_t)(e->qsegs + segs);
+	nif->arp.queued += segs;
+	NET_STAT(nif, arp_queued);
+	if (e->tries == 0) {
+		e->tries = 1;
+		e->expires = now + ARP_RETRY_NS;
+		arp_request(nif, next_hop, NULL);
+	}
+	return K_OK;
+}
+
+void arp_announce(struct net_if *nif, uint64_t now)
+{
+	if (!nif->addr)
+		return;
+	arp_send_announce(nif);
+	nif->arp.announces_left = ARP_ANNOUNCE_NUM - 1;
+	nif->arp.next_announce = now + ARP_ANNOUNCE_INTERVAL_NS;
+}
+
+void arp_tick(struct net_if *nif, uint64_t now)
+{
+	for (unsigned i = 0; i < ARP_CACHE_SIZE; i++) {
+		struct arp_entry *e = &nif->arp.e[i];
+		if (e->state == ARP_FREE || now < e->expires)
+			continue;
+		if (e->state == ARP_VALID) {
+			arp_entry_clear(nif, e);        /* aged out */
+		} else if (e->tries >= ARP_MAX_REQUESTS) {
+			NET_STAT(nif, arp_timeouts);
+			nif->stats.arp_timeout_drops += e->qlen;
+			arp_entry_clear(nif, e);
+		} else {
+			e->tries++;
+			e->expires = now + ARP_RETRY_NS;
+			arp_request(nif, e->ip, NULL);
+		}
+	}
+	if (nif->arp.announces_left && now >= nif->arp.next_announce && nif->addr) {
+		nif->arp.announces_left--;
+		nif->arp.next_announce = now + ARP_ANNOUNCE_INTERVAL_NS;
+		arp_send_announce(nif);
+	}
+}
+
+uint64_t arp_next_deadline(const struct net_if *nif)
+{
+	uint64_t t = UINT64_MAX;
+	for (unsigned i = 0; i < ARP_CACHE_SIZE; i++) {
+		const struct arp_entry *e = &nif->arp.e[i];
+		if (e->state != ARP_FREE && e->expires < t)
+			t = e->expires;
+	}
+	if (nif->arp.announces_left && nif->arp.next_announce < t)
+		t = nif->arp.next_announce;
+	return t;
+}
+
+void arp_flush(struct net_if *nif)
+{
+	for (unsigned i = 0; i < ARP_CACHE_SIZE; i++)
+		if (nif->arp.e[i].state != ARP_FREE)
+			arp_entry_clear(nif, &nif->arp.e[i]);
+	nif->arp.announces_left = 0;
+}
+
+bool arp_lookup(const struct net_if *nif, uint32_t ip, uint8_t mac[ETH_ALEN])
+{
+	for (unsigned i = 0; i < ARP_CACHE_SIZE; i++) {
+		const struct arp_entry *e = &nif->arp.e[i];
+		if (e->state == ARP_VALID && e->ip == ip) {
+			memcpy(mac, e->mac, ETH_ALEN);
+			return true;
+		}
+	}
+	return false;
+}
+
+_Static_assert(ARP_CACHE_SIZE <= 256, "arp hint is a uint8_t");
