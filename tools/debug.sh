@@ -8,7 +8,7 @@ set -eu
 image=$1
 serial="${image%.elf}.serial.log"
 : > "$serial"
-ACCEL=tcg LOG="$serial" TIMEOUT=${TIMEOUT:-86400} tools/qemu.sh batch "$image" -s -S &
+ACCEL=tcg LOG="$serial" tools/qemu.sh debug "$image" &
 qpid=$!
 trap 'kill "$qpid" 2>/dev/null || true' EXIT INT TERM
 echo "kiln: QEMU (pid $qpid) waits for gdb on localhost:1234; serial log: $serial" >&2

@@ -3,7 +3,7 @@
 #
 # MODE:
 #   run    serial console on this terminal (Ctrl-A X quits)
-#   debug  like run, with QEMU's gdb stub on :1234, stopped at the start
+#   debug  QEMU's gdb stub on :1234, stopped at the start, serial to $LOG
 #   batch  serial output to stdout (or $LOG), no input; the script exits
 #          with the guest's kiln_exit() status, 124 on timeout, 125 when
 #          QEMU ended without kiln_exit (QEMU error or triple fault)
@@ -86,8 +86,9 @@ run)
 	exec qemu-system-x86_64 -serial mon:stdio "$@"
 	;;
 debug)
-	echo "kiln: gdb stub on localhost:1234, guest stopped; quit QEMU with Ctrl-A X" >&2
-	exec qemu-system-x86_64 -serial mon:stdio -s -S "$@"
+	# gdb stub on :1234, guest stopped at its first instruction; the
+	# serial console goes to $LOG (tools/debug.sh attaches gdb).
+	exec qemu-system-x86_64 -serial "file:${LOG:?debug mode needs LOG}" -monitor none -s -S "$@"
 	;;
 batch)
 	out=${LOG:-/dev/stdout}
