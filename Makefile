@@ -24,6 +24,7 @@ endif
 
 include mk/toolchain.mk
 include mk/parts.mk
+include mk/assets.mk
 include mk/kernel.mk
 include mk/hosted.mk
 include mk/fuzz.mk

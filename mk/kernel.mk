@@ -20,9 +20,10 @@ kobjs = $(addprefix $(KBUILD)/obj/,$(patsubst %.S,%.o,$(patsubst %.c,%.o,$(1))))
 # $(1) = app name, $(2) = app directory (holding app.mk and its sources)
 define kiln_app
 include $(2)/app.mk
+$$(eval $$(call kiln_app_assets,$(1),$(2)))
 $(1)_ALLPARTS := core $$(call parts_closure,$$($(1)_PARTS))
 $(1)_OBJS := $$(call kobjs,$$(foreach p,$$($(1)_ALLPARTS),$$(PART_$$(p))) \
-                $$(addprefix $(2)/,$$($(1)_SRCS)))
+                $$(addprefix $(2)/,$$($(1)_SRCS))) $$($(1)_ASSETS_OBJ)
 
 $(KBUILD)/$(1).pass1.elf: $$($(1)_OBJS) $(KBUILD)/obj/empty_syms.o arch/$(ARCH)/kernel.ld
 	$(Q)$(LD) $(KLDFLAGS) -o $$@ $$($(1)_OBJS) $(KBUILD)/obj/empty_syms.o $(BEARSSL_LIB) $(LIBGCC)
