@@ -55,6 +55,47 @@ void net_tick(struct net_if *nif, uint64_t now);
 /* The next time net_tick() has work, UINT64_MAX if none. */
 uint64_t net_next_deadline(const struct net_if *nif);
 
+/* ---- bring-up (net/netstack.c) ---------------------------------------------
+ *
+ * A driver attaching its device (netstack.h) creates the interface and
+ * configures it from the command line (ip=ADDR/PREFIX gw=ADDR dns=ADDR)
+ * or starts DHCP. Apps wait for the result with these. "Up" means the
+ * default interface exists and has an address.
+ */
+
+/*
+ * Waits, inside a task, until the network is up. K_OK; K_ETIMEDOUT after
+ * timeout_ns (0: no limit); K_ENODEV when no interface was attached (the
+ * drivers have all run before app_main, so none will come). Outside a
+ * task it cannot wait: K_OK if up, else K_EAGAIN.
+ */
+int net_up(uint64_t timeout_ns);
+
+typedef void (*net_up_fn)(struct net_if *nif, void *arg);
+/*
+ * Calls fn(nif, arg) once, from the loop, when the network is up - at
+ * once, before returning, if it already is. For loop code, which cannot
+ * wait. K_OK, K_ENOSPC when NET_ON_UP_MAX callbacks are already pending.
+ */
+#define NET_ON_UP_MAX 8
+int net_on_up(net_up_fn fn, void *arg);
+
+/* What the DHCP client of an interface holds (net_dhcp_info). */
+struct net_dhcp_info {
+	bool active;                /* the client runs (no ip= was given) */
+	bool bound;                 /* a lease is in force */
+	const char *state;          /* "selecting", "bound", "renewing", ... */
+	uint32_t addr, server, router;
+	uint8_t prefix;
+	uint32_t dns[3];
+	uint8_t ndns;
+	uint32_t lease_s, t1_s, t2_s;   /* as granted; lease_s 0xffffffff: infinite */
+	uint64_t obtained_ns;       /* time_now_ns() the lease counts from */
+};
+/* Fills out for nif (NULL: the default interface). K_OK; K_ENODEV when
+ * nif is not an interface netstack attached. */
+int net_dhcp_info(const struct net_if *nif, struct net_dhcp_info *out);
+
 /* ---- UDP ------------------------------------------------------------------ */
 
 struct udp_pcb;
