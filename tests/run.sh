@@ -5,12 +5,15 @@
 #   1. hosted unit tests (cmocka, ASan/UBSan): every test binary built
 #      from tests/unit/test_*.c
 #   2. in-guest self-tests and expected faults on microvm and q35
-#   3. fuzz smoke runs of every libFuzzer target (when built)
+#   3. the tap-hosted runner against Linux (skipped without root or
+#      /dev/net/tun)
+#   4. fuzz smoke runs of every libFuzzer target (when built)
 set -u
 BUILD=${BUILD:-build}
 ARCH=${ARCH:-x86_64}
 pass=0
 fail=0
+skip=0
 failed_suites=""
 
 add() { pass=$((pass + $1)); fail=$((fail + $2)); [ "$2" -gt 0 ] && failed_suites="$failed_suites $3"; }
@@ -45,6 +48,18 @@ else
 	add 0 1 guest
 fi
 
+echo "== tap-hosted runner against Linux"
+out=$(BUILD=$BUILD tests/hosted/run.sh 2>&1)
+echo "$out" | grep -E '^(ok|FAIL|SKIP|skip)' | sed 's/^/  /'
+g=$(echo "$out" | sed -n 's/^tap: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p')
+if [ -n "$g" ]; then
+	set -- $g
+	add "$1" "$2" tap
+	skip=$((skip + $3))
+else
+	add 0 1 tap
+fi
+
 if ls "$BUILD"/fuzz/fuzz_* >/dev/null 2>&1; then
 	echo "== fuzz smoke (${FUZZ_SMOKE_SECONDS:-5} s each)"
 	out=$(tests/fuzz/run.sh "$BUILD/fuzz" "${FUZZ_SMOKE_SECONDS:-5}" 2>&1)
@@ -56,5 +71,5 @@ fi
 
 echo
 [ -n "$failed_suites" ] && echo "failing:$failed_suites"
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ]
