@@ -27,6 +27,7 @@ include mk/parts.mk
 include mk/assets.mk
 include mk/kernel.mk
 include mk/hosted.mk
+include mk/sim.mk
 include mk/fuzz.mk
 include mk/deps.mk
 include mk/run.mk

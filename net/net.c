@@ -99,6 +99,8 @@ void net_tick(struct net_if *nif, uint64_t now)
 {
 	arp_tick(nif, now);
 	ip4_frag_tick(nif, now);
+	if (nif->tcp)
+		tcp_tick(nif, now);
 	netdev_flush(nif->dev);
 }
 
@@ -106,5 +108,7 @@ uint64_t net_next_deadline(const struct net_if *nif)
 {
 	uint64_t a = arp_next_deadline(nif);
 	uint64_t f = ip4_frag_next_deadline(nif);
-	return a < f ? a : f;
+	uint64_t t = nif->tcp ? tcp_next_deadline(nif) : UINT64_MAX;
+	a = a < f ? a : f;
+	return a < t ? a : t;
 }

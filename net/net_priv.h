@@ -193,6 +193,8 @@ struct ip4_info {
 
 typedef void (*ip4_proto_fn)(struct net_if *nif, struct nbuf *nb, const struct ip4_info *ip);
 
+struct tcp_stack;
+
 struct net_if {
 	struct netdev *dev;
 	struct nbuf_pool *pool;     /* buffers for packets built here */
@@ -208,6 +210,7 @@ struct net_if {
 	struct icmp_bucket icmp_rl;
 	struct udp_pcb *udp_hash[UDP_HASH_SIZE];
 	ip4_proto_fn tcp_input;     /* set by TCP when linked; NULL: unreachable */
+	struct tcp_stack *tcp;      /* tcp_if_init(); NULL: no TCP */
 	struct net_stats stats;
 };
 
@@ -280,6 +283,10 @@ void icmp_input(struct net_if *nif, struct nbuf *nb, const struct ip4_info *ip);
  * RFC 1122 3.2.2's "never about" rules and the rate limit. */
 void icmp_send_error(struct net_if *nif, const struct nbuf *orig, const struct ip4_info *ip,
 		     uint8_t type, uint8_t code, uint32_t rest);
+
+/* tcp_timer.c: TCP's timers, run from net_tick (nif->tcp set) */
+void tcp_tick(struct net_if *nif, uint64_t now);
+uint64_t tcp_next_deadline(const struct net_if *nif);
 
 /* udp.c */
 void udp_input(struct net_if *nif, struct nbuf *nb, const struct ip4_info *ip);

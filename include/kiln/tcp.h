@@ -1,0 +1,171 @@
+/*
+ * tcp.h - the TCP API apps program against (RFC 9293 and companions).
+ *
+ * Everything runs on the run loop of the core that owns the interface:
+ * callbacks come from the loop (protocol input, timers), never from
+ * interrupts, and must not wait. Addresses and ports are in host byte
+ * order. Errors are kiln/err.h values.
+ *
+ * A connection (struct tcp_conn, opaque) comes from tcp_connect() or is
+ * handed to a listener's accept callback; the app sets its handlers
+ * there. The conn stays valid until the app calls tcp_close() or
+ * tcp_abort(), or until the closed handler returns - whichever is first.
+ * After tcp_close()/tcp_abort() no handler of that conn runs again.
+ *
+ * RECEIVING is zero-copy: recv gets a view into the receive buffer that
+ * carried the bytes. It returns how many it consumed; bytes it does not
+ * consume stay where they are (the view remains valid) and delivery
+ * pauses - the advertised window shrinks accordingly - until the app
+ * calls tcp_recv_ack() (consumes bytes it already saw) and/or
+ * tcp_recv_resume() (delivers what is left again). The peer's FIN is
+ * delivered as recv(c, NULL, 0) after the last byte.
+ *
+ * SENDING copies (tcp_write, into per-connection send buffers, bounded by
+ * the send buffer size: back-pressure) or borrows (tcp_write_borrowed: the
+ * bytes must stay unchanged until done runs, which is after they are
+ * acknowledged and no copy of them is still on a device). When a write
+ * could not take everything, writable() runs once space frees up.
+ * Nagle's algorithm is off by default (servers answer whole responses).
+ */
+#ifndef KILN_TCP_H
+#define KILN_TCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kiln/net.h>
+
+struct tcp_conn;
+
+struct tcp_handlers {
+	/* tcp_connect() only: the handshake completed. */
+	void (*connected)(struct tcp_conn *c, void *arg);
+	/* In-order bytes (a view, valid until consumed); returns the number
+	 * consumed (0..len). data == NULL, len == 0: the peer sent FIN. */
+	size_t (*recv)(struct tcp_conn *c, const uint8_t *data, size_t len, void *arg);
+	/* Send space freed after a write was refused or cut short. */
+	void (*writable)(struct tcp_conn *c, void *arg);
+	/* The last call: reason K_OK (orderly close, both FINs done),
+	 * K_ECONNRESET, K_ECONNREFUSED, K_ETIMEDOUT (retransmission or
+	 * keep-alive limit). c is invalid once this returns. */
+	void (*closed)(struct tcp_conn *c, int reason, void *arg);
+};
+
+/*
+ * Called when a connection to a listener completes its handshake. Set
+ * the handlers with tcp_set_handlers() and return K_OK; any other value
+ * resets the connection.
+ */
+typedef int (*tcp_accept_fn)(struct tcp_conn *c, void *arg);
+
+/* ---- setting up an interface ------------------------------------------- */
+
+struct tcp_config {
+	uint32_t max_conns;         /* connection blocks: open and half-open */
+	uint32_t max_timewait;      /* TIME_WAIT entries (oldest reused when full) */
+	uint32_t max_spans;         /* send-queue entries over all connections */
+	uint32_t rcv_buf;           /* receive window per connection, bytes */
+	uint32_t snd_buf;           /* copied bytes queued per connection */
+	uint64_t msl_ns;            /* TIME_WAIT lasts 2 * MSL */
+};
+
+/* The defaults (see net/tcp_priv.h for the reasons). */
+void tcp_config_default(struct tcp_config *cfg);
+/* The bytes tcp_if_init() needs for cfg. */
+size_t tcp_mem_size(const struct tcp_config *cfg);
+/*
+ * Attaches TCP to nif with all its tables carved from mem (caller-owned,
+ * 64-byte aligned, at least tcp_mem_size(cfg) bytes, kept for the
+ * interface's life; nothing is allocated afterwards). cfg NULL: defaults.
+ * K_EINVAL if mem is too small or cfg is unusable.
+ */
+int tcp_if_init(struct net_if *nif, const struct tcp_config *cfg, void *mem, size_t size);
+
+/* ---- opening ------------------------------------------------------------- */
+
+/*
+ * Accepts connections to port. backlog bounds the half-open handshakes
+ * kept for it (SYN cookies answer beyond that). K_EADDRINUSE if the port
+ * is taken, K_ENOSPC without a free listener slot.
+ */
+int tcp_listen(struct net_if *nif, uint16_t port, unsigned backlog, tcp_accept_fn accept, void *arg);
+/* Stops listening; resets the port's half-open connections. */
+void tcp_unlisten(struct net_if *nif, uint16_t port);
+
+/*
+ * Opens a connection to addr:port from an ephemeral port. *out is valid
+ * at once (handlers set here); h->connected or h->closed tells how it
+ * went. K_ENOSPC when the table is full, K_ENOENT without a route.
+ */
+int tcp_connect(struct net_if *nif, uint32_t addr, uint16_t port,
+		const struct tcp_handlers *h, void *arg, struct tcp_conn **out);
+
+/* h must outlive the connection (normally a static const table). */
+void tcp_set_handlers(struct tcp_conn *c, const struct tcp_handlers *h, void *arg);
+
+/* ---- data ----------------------------------------------------------------- */
+
+/*
+ * Queues a copy of up to len bytes. Returns the number taken (may be
+ * less than len when the send buffer fills: writable() follows),
+ * K_EAGAIN when none could be taken, K_ECLOSED after tcp_shutdown() or
+ * once the connection is going away, K_ENOTCONN before it is open.
+ */
+int tcp_write(struct tcp_conn *c, const void *data, size_t len);
+/*
+ * Queues [data, data+len) without copying. done(arg) runs exactly once,
+ * when the stack no longer needs the bytes - possibly before this
+ * returns (on error). K_OK, K_ECLOSED, K_ENOTCONN, K_ENOMEM (no send
+ * queue entry free: try again after writable()).
+ */
+int tcp_write_borrowed(struct tcp_conn *c, const void *data, size_t len,
+		       net_done_fn done, void *arg);
+/* Copied bytes tcp_write() would take now. */
+size_t tcp_sndbuf(const struct tcp_conn *c);
+
+/* Consumes n bytes the app saw in recv but did not consume then. */
+void tcp_recv_ack(struct tcp_conn *c, size_t n);
+/* Delivers held bytes again (and the FIN, if it came); use after recv
+ * returned less than it was given. */
+void tcp_recv_resume(struct tcp_conn *c);
+
+/* ---- closing --------------------------------------------------------------- */
+
+/* Sends FIN after the queued data; receiving continues (half-close). */
+int tcp_shutdown(struct tcp_conn *c);
+/*
+ * The app is done with c: FIN after the queued data, no more handler
+ * calls, the stack finishes the close alone. Unread received data (or
+ * data arriving later) makes it a reset instead (RFC 9293 3.10.4,
+ * RFC 2525 2.17).
+ */
+void tcp_close(struct tcp_conn *c);
+/* Resets the connection (RST) and frees it at once; no handler runs. */
+void tcp_abort(struct tcp_conn *c);
+
+/* ---- options and information ----------------------------------------------- */
+
+/* Nagle's algorithm off (true, the default) or on. */
+void tcp_set_nodelay(struct tcp_conn *c, bool on);
+/* Keep-alive probes after idle_ns without traffic, every interval_ns,
+ * aborting (K_ETIMEDOUT) after count unanswered. Off by default. */
+void tcp_set_keepalive(struct tcp_conn *c, bool on, uint64_t idle_ns, uint64_t interval_ns,
+		       unsigned count);
+void tcp_get_peer(const struct tcp_conn *c, uint32_t *addr, uint16_t *port);
+uint16_t tcp_local_port(const struct tcp_conn *c);
+
+/* Counters of one interface's TCP. */
+struct tcp_stats {
+	uint64_t segs_in, segs_out, retransmits, fast_retransmits, sack_recoveries,
+		 rto_timeouts, resets_in, resets_out, active_opens, passive_opens,
+		 syncookies_sent, syncookies_ok, syncookies_bad, challenge_acks,
+		 bad_csum, bad_hdr, bad_opts, not_for_us, ooo_segs, ooo_dropped,
+		 rcv_dropped, dup_segs, paws_drops, window_probes, keepalive_probes,
+		 timeouts, listen_overflows, table_full, no_mem, delayed_acks,
+		 tw_recycled, tw_evicted, dup_acks;
+	uint32_t conns_current, timewait_current;
+};
+const struct tcp_stats *tcp_get_stats(const struct net_if *nif);
+
+#endif
