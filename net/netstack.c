@@ -43,6 +43,7 @@
 #include <kiln/loop.h>
 #include <kiln/mem.h>
 #include <kiln/task.h>
+#include <kiln/tcp.h>
 #include <kiln/time.h>
 #include <kiln/timer.h>
 
@@ -72,6 +73,10 @@ struct netstack_if {
 	struct nbuf_pool pool, refs;
 	void *pool_mem;               /* pages under pool, for a failed attach */
 	size_t pool_pages;
+	void *refs_mem;               /* pages under refs */
+	size_t refs_pages;
+	void *tcp_mem;                /* TCP's tables (tcp_if_init) */
+	size_t tcp_pages;
 	struct timer timer;
 	uint64_t armed;               /* deadline the timer holds, 0: none */
 	uint64_t stamp;               /* activity seen by the poller */
@@ -264,14 +269,23 @@ int netstack_attach(struct netdev *dev)
 			    &ns->pool_mem, &ns->pool_pages);
 	if (ret < 0)
 		goto fail;
-	void *refs_mem;
-	size_t refs_pages;
-	ret = netstack_pool(&ns->refs, NETSTACK_REFS, 0, "net-refs", &refs_mem, &refs_pages);
+	ret = netstack_pool(&ns->refs, NETSTACK_REFS, 0, "net-refs", &ns->refs_mem, &ns->refs_pages);
 	if (ret < 0)
 		goto fail_pool;
 	if (!dev->name)
 		dev->name = "net";
 	net_if_init(&ns->nif, dev, &ns->pool, &ns->refs);
+	/* TCP's connection, TIME_WAIT and send-span tables, carved once: no
+	 * allocation happens on the segment path afterwards. */
+	ns->tcp_pages = (tcp_mem_size(NULL) + PAGE_SIZE - 1) / PAGE_SIZE;
+	ns->tcp_mem = page_alloc(ns->tcp_pages);
+	if (!ns->tcp_mem) {
+		ret = K_ENOMEM;
+		goto fail_refs;
+	}
+	ret = tcp_if_init(&ns->nif, NULL, ns->tcp_mem, ns->tcp_pages * PAGE_SIZE);
+	if (ret < 0)
+		goto fail_tcp;
 	timer_init(&ns->timer, netstack_timer, ns);
 	ifs[nifs++] = ns;
 	if (!net_if_default())
@@ -289,6 +303,11 @@ int netstack_attach(struct netdev *dev)
 		netstack_announce_up();
 	return K_OK;
 
+fail_tcp:
+	page_free(ns->tcp_mem, ns->tcp_pages);
+fail_refs:
+	dev->nif = NULL;
+	page_free(ns->refs_mem, ns->refs_pages);
 fail_pool:
 	page_free(ns->pool_mem, ns->pool_pages);
 fail:
