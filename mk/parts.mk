@@ -24,6 +24,11 @@ DEPS_virtio_rng := virtio
 PORTABLE_net := $(wildcard net/*.c)
 PART_net := $(PORTABLE_net)
 
+# The HTTP/1.1 server engine (portable; transport-agnostic).
+PORTABLE_http := $(wildcard proto/http/*.c)
+PART_http := $(PORTABLE_http)
+DEPS_http := net
+
 # KILN_EXCLUDE drops sources from every part (for bisecting a build).
 $(foreach p,$(filter PART_%,$(.VARIABLES)),$(eval $(p) := $(filter-out $(KILN_EXCLUDE),$($(p)))))
 
