@@ -40,7 +40,7 @@ $(eval $(call kiln_app,selftest,tests/guest))
 
 all: $(foreach a,$(APPS),$(KBUILD)/$(a).elf)
 
-test: deps all $(KBUILD)/selftest.elf hosted-tests fuzz-build
+test: deps all $(KBUILD)/selftest.elf hosted-tests $(HBUILD)/udpecho-tap fuzz-build
 	$(Q)BUILD=$(BUILD) ARCH=$(ARCH) tests/run.sh
 
 clean:
