@@ -19,6 +19,8 @@ PART_virtio := $(wildcard drivers/virtio/virtq.c drivers/virtio/virtio_pci.c \
 DEPS_virtio := pci
 PART_virtio_rng := $(wildcard drivers/virtio/virtio_rng.c)
 DEPS_virtio_rng := virtio
+PART_virtio_net := $(wildcard drivers/virtio/virtio_net.c)
+DEPS_virtio_net := virtio net
 
 # The network stack (portable: the hosted build compiles all of it).
 PORTABLE_net := $(wildcard net/*.c)

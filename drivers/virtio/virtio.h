@@ -25,6 +25,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <kiln/arch.h>
+#include <kiln/err.h>
+
 #include "virtq.h"
 
 /* Device status bits (2.1). */
@@ -79,6 +82,13 @@ struct virtio_transport {
 	int (*queue_enable)(struct virtio_dev *d, struct virtq *vq);
 	/* Available-buffer notification for vq (the virtq notify callback). */
 	void (*notify)(struct virtq *vq, void *ctx);
+	/* Optional (NULL: the device is polled). Delivers used-buffer
+	 * notifications of queue idx as an interrupt on the current CPU that
+	 * calls fn(arg) in interrupt context (fn must be tiny) and wakes the
+	 * loop; queues given the same fn and arg share one interrupt. Call
+	 * after the queue is set up. K_OK; K_ENOTSUP when there is no
+	 * interrupt path; K_ENOSPC out of vectors; K_EIO refused. */
+	int (*queue_irq)(struct virtio_dev *d, unsigned idx, irq_fn fn, void *arg);
 };
 
 struct virtio_driver;
@@ -132,6 +142,12 @@ static inline bool virtio_has_feature(const struct virtio_dev *d, unsigned bit)
  * K_ENOMEM; K_EIO if the transport refused it.
  */
 int virtio_queue_setup(struct virtio_dev *d, unsigned idx, unsigned want, struct virtq **out);
+/* Routes queue idx's used-buffer notifications to fn(arg) (see
+ * virtio_transport.queue_irq); K_ENOTSUP on a transport without them. */
+static inline int virtio_queue_irq(struct virtio_dev *d, unsigned idx, irq_fn fn, void *arg)
+{
+	return d->tr->queue_irq ? d->tr->queue_irq(d, idx, fn, arg) : K_ENOTSUP;
+}
 /* Sets DRIVER_OK: from now on buffers may be kicked (3.1.1 step 8). */
 void virtio_driver_ok(struct virtio_dev *d);
 

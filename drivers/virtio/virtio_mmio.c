@@ -18,7 +18,14 @@
  *   - Registers are 32-bit and accessed as such (4.2.2); 64-bit queue
  *     addresses are written as low/high halves.
  *   - Device config starts at 0x100 and is read with natural widths.
- *   - Devices are polled; InterruptStatus is not used.
+ *   - Devices are polled unless a driver asks for interrupts with
+ *     virtio_queue_irq(). Then the transport's line (the IRQ of
+ *     virtio_mmio.device=, or on microvm's window QEMU's GSI
+ *     MICROVM_GSI_BASE + slot, served by its second I/O APIC) is routed
+ *     to a vector with arch_irq_route(); the handler reads InterruptStatus
+ *     and writes it to InterruptACK (4.2.2), which drops the level line,
+ *     then calls every handler registered on the device. Without a line
+ *     or a controller serving it, K_ENOTSUP: the driver polls.
  */
 #include <stdint.h>
 #include <string.h>
@@ -46,6 +53,8 @@
 #define VMMIO_QUEUE_NUM 0x038
 #define VMMIO_QUEUE_READY 0x044
 #define VMMIO_QUEUE_NOTIFY 0x050
+#define VMMIO_INTERRUPT_STATUS 0x060
+#define VMMIO_INTERRUPT_ACK 0x064
 #define VMMIO_STATUS 0x070
 #define VMMIO_QUEUE_DESC_LOW 0x080
 #define VMMIO_QUEUE_DESC_HIGH 0x084
@@ -62,6 +71,10 @@
 /* QEMU microvm's fixed transport window. */
 #define MICROVM_MMIO_BASE 0xfeb00000ull
 #define MICROVM_MMIO_COUNT 24u
+/* With ACPI (QEMU's default) microvm wires transport n to GSI 24 + n, the
+ * pins of its second I/O APIC (QEMU hw/i386/microvm.c). */
+#define MICROVM_GSI_BASE 24u
+#define VMMIO_IRQ_HANDLERS 4
 
 struct virtio_mmio {
 	struct virtio_dev vdev;
@@ -69,6 +82,10 @@ struct virtio_mmio {
 	uint64_t pa;
 	uint32_t size;
 	unsigned irq;
+	bool has_irq;
+	int vector;                       /* 0 until routed */
+	unsigned nhandlers;
+	struct { irq_fn fn; void *arg; } handlers[VMMIO_IRQ_HANDLERS];
 };
 
 static struct virtio_mmio vmmio_devs[VIRTIO_MAX_DEVS];
@@ -172,6 +189,47 @@ static void vmmio_notify(struct virtq *vq, void *ctx)
 	vmmio_write(ctx, VMMIO_QUEUE_NOTIFY, vq->index);
 }
 
+/* Interrupt context: acknowledge (drops the line), then tell the drivers. */
+static void vmmio_irq(void *arg)
+{
+	struct virtio_mmio *m = arg;
+	uint32_t isr = mmio_read32(m->base + VMMIO_INTERRUPT_STATUS);
+	mmio_write32(m->base + VMMIO_INTERRUPT_ACK, isr);
+	for (unsigned i = 0; i < m->nhandlers; i++)
+		m->handlers[i].fn(m->handlers[i].arg);
+}
+
+static int vmmio_queue_irq(struct virtio_dev *d, unsigned idx, irq_fn fn, void *arg)
+{
+	struct virtio_mmio *m = d->tr_priv;
+	(void)idx;                      /* one line per transport */
+	if (!m->has_irq)
+		return K_ENOTSUP;
+	unsigned i = 0;
+	while (i < m->nhandlers && (m->handlers[i].fn != fn || m->handlers[i].arg != arg))
+		i++;
+	if (i == m->nhandlers) {
+		if (i == VMMIO_IRQ_HANDLERS)
+			return K_ENOSPC;
+		m->handlers[i].fn = fn;
+		m->handlers[i].arg = arg;
+		m->nhandlers++;
+	}
+	if (m->vector == 0) {
+		int v = arch_irq_alloc(vmmio_irq, m);
+		if (v < 0)
+			return v;
+		int rc = arch_irq_route(m->irq, v);
+		if (rc != K_OK)
+			return rc == K_ENOENT ? K_ENOTSUP : rc;
+		m->vector = v;
+		/* A line raised before routing would never give an edge. */
+		mmio_write32(m->base + VMMIO_INTERRUPT_ACK,
+			     mmio_read32(m->base + VMMIO_INTERRUPT_STATUS));
+	}
+	return K_OK;
+}
+
 static const struct virtio_transport vmmio_transport = {
 	.name = "mmio",
 	.get_status = vmmio_get_status,
@@ -185,10 +243,11 @@ static const struct virtio_transport vmmio_transport = {
 	.queue_max = vmmio_queue_max,
 	.queue_enable = vmmio_queue_enable,
 	.notify = vmmio_notify,
+	.queue_irq = vmmio_queue_irq,
 };
 
 /* Looks at the transport at pa (already mapped) and adds it if populated. */
-static void vmmio_probe(uint64_t pa, uint32_t size, unsigned irq)
+static void vmmio_probe(uint64_t pa, uint32_t size, bool has_irq, unsigned irq)
 {
 	volatile uint8_t *base = (volatile uint8_t *)(uintptr_t)pa;
 	for (unsigned i = 0; i < vmmio_ndevs; i++)
@@ -219,6 +278,7 @@ static void vmmio_probe(uint64_t pa, uint32_t size, unsigned irq)
 	m->pa = pa;
 	m->size = size;
 	m->irq = irq;
+	m->has_irq = has_irq;
 	struct virtio_dev *d = &m->vdev;
 	d->tr = &vmmio_transport;
 	d->tr_priv = m;
@@ -306,7 +366,7 @@ static void vmmio_scan_cmdline(void)
 			log_warn("virtio-mmio: cannot map %#llx", (unsigned long long)pa);
 			continue;
 		}
-		vmmio_probe(pa, (uint32_t)size, (unsigned)irq);
+		vmmio_probe(pa, (uint32_t)size, true, (unsigned)irq);
 	}
 }
 
@@ -320,6 +380,7 @@ static void virtio_mmio_init(void)
 		return;
 	}
 	for (unsigned n = 0; n < MICROVM_MMIO_COUNT; n++)
-		vmmio_probe(MICROVM_MMIO_BASE + n * VMMIO_REGION, VMMIO_REGION, 0);
+		vmmio_probe(MICROVM_MMIO_BASE + n * VMMIO_REGION, VMMIO_REGION, true,
+			    MICROVM_GSI_BASE + n);
 }
 INIT_DRIVER(virtio_mmio_init);

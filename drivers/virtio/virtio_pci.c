@@ -18,8 +18,13 @@
  *     notify_off_multiplier (4.1.4.4); it is computed once at enable time
  *     and checked against the notify window's length, so a device cannot
  *     point Kiln's writes outside the window it declared.
- *   - Devices are polled: MSI-X vectors stay at NO_VECTOR (0xffff) and
- *     the ISR register is not used.
+ *   - Devices are polled unless a driver asks for interrupts with
+ *     virtio_queue_irq(): then MSI-X (PCI 3.0 6.8.2) is enabled, every
+ *     table entry masked, and each distinct handler gets a vector from
+ *     arch_irq_alloc() and one table entry; the queue's queue_msix_vector
+ *     is set to that entry and read back (4.1.5.1.2: a device that cannot
+ *     use it answers NO_VECTOR). The configuration-change vector stays at
+ *     NO_VECTOR and the ISR register is not used (MSI-X only).
  */
 #include <stdint.h>
 
@@ -62,6 +67,16 @@
 #define VPCI_Q_USEDLO 0x30
 #define VPCI_Q_USEDHI 0x34
 #define VPCI_COMMON_LEN 0x38
+#define VPCI_NO_VECTOR 0xffff
+
+/* MSI-X capability and table (PCI 3.0 6.8.2). */
+#define MSIX_CTRL 2
+#define MSIX_TABLE 4
+#define MSIX_CTRL_ENABLE 0x8000
+#define MSIX_CTRL_MASKALL 0x4000
+#define MSIX_ENTRY_SIZE 16
+#define MSIX_ENTRY_CTRL_MASKED 1u
+#define VPCI_MSIX_MAX 8          /* handlers per device: a few queue pairs */
 
 struct vpci_window {
 	volatile uint8_t *base;
@@ -75,6 +90,9 @@ struct virtio_pci {
 	uint32_t notify_mult;
 	uint16_t num_queues;
 	volatile uint16_t *doorbell[VIRTIO_MAX_QUEUES];
+	volatile uint8_t *msix_table;     /* NULL until the first queue_irq */
+	uint16_t msix_size, msix_used;
+	struct { irq_fn fn; void *arg; } msix_owner[VPCI_MSIX_MAX];
 };
 
 static struct virtio_pci vpci_devs[VIRTIO_MAX_DEVS];
@@ -198,6 +216,71 @@ static void vpci_notify(struct virtq *vq, void *ctx)
 	mmio_write16(vpci(d)->doorbell[vq->index], vq->index);
 }
 
+/* Maps the MSI-X table, masks every entry and enables MSI-X. */
+static int vpci_msix_init(struct virtio_dev *d)
+{
+	struct virtio_pci *p = vpci(d);
+	struct pci_dev *pd = p->pci;
+	unsigned cap = pci_cap_find(pd, PCI_CAP_ID_MSIX, 0);
+	if (cap == 0)
+		return K_ENOTSUP;
+	uint16_t ctrl = pci_read16(pd, cap + MSIX_CTRL);
+	uint32_t tbl = pci_read32(pd, cap + MSIX_TABLE);
+	unsigned bir = tbl & 7u, size = (ctrl & 0x7ffu) + 1;
+	if (bir > 5 || pd->bar[bir].io || pd->bar[bir].addr == 0)
+		return K_ENOTSUP;
+	uint64_t pa = pd->bar[bir].addr + (tbl & ~7u);
+	int rc = arch_map_mmio(pa, (uint64_t)size * MSIX_ENTRY_SIZE);
+	if (rc != K_OK)
+		return rc;
+	p->msix_table = (volatile uint8_t *)(uintptr_t)pa;
+	p->msix_size = (uint16_t)size;
+	for (unsigned e = 0; e < size; e++)
+		mmio_write32(p->msix_table + e * MSIX_ENTRY_SIZE + 12, MSIX_ENTRY_CTRL_MASKED);
+	pci_write16(pd, cap + MSIX_CTRL,
+		    (uint16_t)((ctrl | MSIX_CTRL_ENABLE) & ~MSIX_CTRL_MASKALL));
+	mmio_write16(vpci_common(d, VPCI_MSIX), VPCI_NO_VECTOR);
+	return K_OK;
+}
+
+static int vpci_queue_irq(struct virtio_dev *d, unsigned idx, irq_fn fn, void *arg)
+{
+	struct virtio_pci *p = vpci(d);
+	if (idx >= p->num_queues || idx >= VIRTIO_MAX_QUEUES)
+		return K_ENOENT;
+	if (p->msix_table == NULL) {
+		int rc = vpci_msix_init(d);
+		if (rc != K_OK)
+			return rc;
+	}
+	unsigned e = 0;
+	while (e < p->msix_used && (p->msix_owner[e].fn != fn || p->msix_owner[e].arg != arg))
+		e++;
+	if (e == p->msix_used) {
+		if (e >= p->msix_size || e >= VPCI_MSIX_MAX)
+			return K_ENOSPC;
+		int vec = arch_irq_alloc(fn, arg);
+		if (vec < 0)
+			return vec;
+		uint64_t addr;
+		uint32_t data;
+		arch_msi_message(vec, &addr, &data);
+		volatile uint8_t *ent = p->msix_table + e * MSIX_ENTRY_SIZE;
+		mmio_write32(ent, (uint32_t)addr);
+		mmio_write32(ent + 4, (uint32_t)(addr >> 32));
+		mmio_write32(ent + 8, data);
+		mmio_write32(ent + 12, 0);          /* unmasked */
+		p->msix_owner[e].fn = fn;
+		p->msix_owner[e].arg = arg;
+		p->msix_used++;
+	}
+	mmio_write16(vpci_common(d, VPCI_Q_SELECT), (uint16_t)idx);
+	mmio_write16(vpci_common(d, VPCI_Q_MSIX), (uint16_t)e);
+	if (mmio_read16(vpci_common(d, VPCI_Q_MSIX)) != e)
+		return K_EIO;
+	return K_OK;
+}
+
 static const struct virtio_transport vpci_transport = {
 	.name = "pci",
 	.get_status = vpci_get_status,
@@ -211,6 +294,7 @@ static const struct virtio_transport vpci_transport = {
 	.queue_max = vpci_queue_max,
 	.queue_enable = vpci_queue_enable,
 	.notify = vpci_notify,
+	.queue_irq = vpci_queue_irq,
 };
 
 /* Maps the window a virtio_pci_cap at cap describes; K_OK or an error. */

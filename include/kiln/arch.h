@@ -103,5 +103,9 @@ typedef void (*irq_fn)(void *arg);
 int arch_irq_alloc(irq_fn fn, void *arg);
 /* MSI address/data for vector on the current CPU (for MSI-X tables). */
 void arch_msi_message(int vector, uint64_t *addr, uint32_t *data);
+/* Routes the platform interrupt line gsi to vector on the current CPU
+ * (edge-triggered, active high: a level-signalling device is acknowledged
+ * in its handler). K_OK; K_ENOENT when no interrupt controller serves gsi. */
+int arch_irq_route(unsigned gsi, int vector);
 
 #endif
