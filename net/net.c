@@ -1,8 +1,8 @@
 /*
  * net.c - one interface's stack instance: set-up, configuration, timers.
  *
- * Interface: kiln/net.h (apps), net_priv.h (net_if_init for drivers and
- * tests).
+ * Interface: kiln/net.h (apps; net_if_hw_info for telemetry), net_priv.h
+ * (net_if_init for drivers and tests).
  *
  * Rules: a struct net_if is owned by one core and touched only there.
  * Configuration happens on the loop like everything else. The protocol
@@ -94,6 +94,25 @@ void net_if_get_config(const struct net_if *nif, struct net_if_config *out)
 struct net_if *net_if_default(void) { return default_if; }
 void net_if_set_default(struct net_if *nif) { default_if = nif; }
 const struct net_stats *net_if_stats(const struct net_if *nif) { return &nif->stats; }
+
+void net_if_hw_info(const struct net_if *nif, struct net_if_hw *out)
+{
+	const struct netdev *d = nif->dev;
+	memset(out, 0, sizeof *out);
+	out->name = d->name ? d->name : "";
+	memcpy(out->mac, d->mac, ETH_ALEN);
+	out->mtu = nif->mtu;
+	out->rx_csum = d->caps & NETDEV_CAP_RX_CSUM;
+	out->tx_csum = d->caps & NETDEV_CAP_TX_CSUM;
+	out->sg = d->caps & NETDEV_CAP_SG;
+	out->tso4 = d->caps & NETDEV_CAP_TSO4;
+	out->rx_packets = d->stats.rx_packets;
+	out->rx_bytes = d->stats.rx_bytes;
+	out->rx_dropped = d->stats.rx_dropped;
+	out->tx_packets = d->stats.tx_packets;
+	out->tx_bytes = d->stats.tx_bytes;
+	out->tx_errors = d->stats.tx_errors;
+}
 
 void net_tick(struct net_if *nif, uint64_t now)
 {

@@ -1,2 +1,3 @@
 hello_SRCS := main.c
-hello_PARTS :=
+hello_PARTS := virtio_net http
+hello_HOSTED := 1

@@ -1,33 +1,35 @@
 /*
- * hello - the smallest Kiln app: greets, then logs a heartbeat from a
- * task every five seconds, showing the clock, timers and the idle loop.
- * With "exit=1" on the command line it ends the VM right after start-up
- * (tools/boottime.pl uses that to time a whole boot).
+ * hello - the smallest Kiln web app: once the network is up, answer
+ * GET / with a greeting on port 80. Everything else is Kiln's.
+ * "exit=1" ends the VM right after start-up (tools/boottime.pl).
  */
 #include <kiln/kiln.h>
+#include <kiln/http.h>
+#include <kiln/net.h>
 
+static struct http_server srv;
+static struct http_conn conns[64];
 static bool exit_after_boot;
 CMDLINE_OPTION(exit, .key = "exit", .type = CMDLINE_BOOL, .value = &exit_after_boot,
 	       .help = "exit right after start-up");
 
-static void heartbeat(void *arg)
+static int hello(struct http_req *req, void *arg)
 {
-	(void)arg;
-	for (unsigned n = 1;; n++) {
-		task_sleep_ns(5 * NS_PER_SEC);
-		struct mem_stats ms;
-		mem_get_stats(&ms);
-		log_info("hello: heartbeat %u, up %lu ms, %lu KiB of memory in use", n,
-			 (unsigned long)(time_now_ns() / NS_PER_MS),
-			 (unsigned long)(ms.used_bytes >> 10));
-	}
+	static const char msg[] = "Hello from Kiln!\n";
+	return http_respond(req, 200, "text/plain; charset=utf-8", msg, sizeof msg - 1);
+}
+
+static void up(struct net_if *nif, void *arg)
+{
+	if (http_listen_tcp(&srv, nif, 80, 128) == K_OK)
+		log_info("hello: serving http on port 80");
 }
 
 void app_main(void)
 {
-	log_info("hello: Hello from Kiln!");
 	if (exit_after_boot)
 		kiln_exit(0);
-	if (!task_spawn(heartbeat, NULL, TASK_STACK_DEFAULT, "heartbeat"))
-		log_error("hello: cannot start the heartbeat task");
+	http_server_init(&srv, NULL, conns, 64);
+	http_route(&srv, HTTP_MBIT(HTTP_M_GET), "/", 0, hello, NULL);
+	net_on_up(up, NULL);
 }

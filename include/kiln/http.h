@@ -460,4 +460,42 @@ enum http_parse_event http_parse_feed(struct http_parser *p, const uint8_t *data
 enum http_method http_method_parse(const char *s, size_t len);
 const char *http_method_name(enum http_method m);
 
+/* ---- the TCP binding (proto/http/http_tcp.c) ---------------------------- */
+
+struct net_if;
+
+/* Borrowed writes with a completion that one connection may have queued
+ * in TCP at once (each needs a slot to keep the completion until TCP
+ * says K_OK); more wait for a slot. Lent bodies without a completion
+ * (string literals, baked assets) need none. */
+#ifndef HTTP_TCP_BORROW_SLOTS
+#define HTTP_TCP_BORROW_SLOTS 8
+#endif
+/* Servers that can be bound to TCP in one image (each may listen on
+ * several ports: they share its pool and timer). */
+#define HTTP_TCP_MAX_SERVERS 4
+
+/*
+ * Serves srv on TCP port of nif (kiln/tcp.h): every accepted connection
+ * is opened in srv's pool; when the pool is full the connection gets a
+ * canned 503 and is closed. One timer per server runs
+ * http_server_tick() at http_server_next_deadline(). The first call for
+ * a server takes its per-connection transport state from the page
+ * allocator (once; nothing is allocated per connection or request).
+ * Call on the loop of the core that owns nif, after http_server_init()
+ * and the routes. K_OK; K_ENOMEM; K_ENOSPC (too many servers); the
+ * errors of tcp_listen().
+ */
+int http_listen_tcp(struct http_server *srv, struct net_if *nif, uint16_t port, unsigned backlog);
+
+/* Transport counters of the TCP binding of srv (zeros if none). */
+struct http_tcp_stats {
+	uint64_t accepted;          /* connections handed to the engine */
+	uint64_t refused;           /* pool full: 503 and close */
+	uint64_t resets;            /* closed by a reset or timeout from TCP */
+	uint64_t borrow_waits;      /* borrowed writes that waited for a slot */
+	uint64_t ticks;             /* timer runs */
+};
+void http_tcp_get_stats(const struct http_server *srv, struct http_tcp_stats *out);
+
 #endif

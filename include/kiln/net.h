@@ -46,6 +46,17 @@ struct net_if *net_if_default(void);
 void net_if_set_default(struct net_if *nif);
 const struct net_stats *net_if_stats(const struct net_if *nif);
 
+/* The device under an interface, for telemetry. */
+struct net_if_hw {
+	const char *name;           /* the driver's device name */
+	uint8_t mac[6];
+	uint16_t mtu;
+	bool rx_csum, tx_csum, sg, tso4;    /* offloads the device does */
+	uint64_t rx_packets, rx_bytes, rx_dropped;
+	uint64_t tx_packets, tx_bytes, tx_errors;
+};
+void net_if_hw_info(const struct net_if *nif, struct net_if_hw *out);
+
 /*
  * Runs the stack's timers due at now (ARP retries and aging, gratuitous
  * ARP, reassembly time limits). The loop calls it at or after

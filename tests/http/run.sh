@@ -1,0 +1,146 @@
+#!/bin/sh
+# run.sh - HTTP tests of apps/webserver in QEMU (user networking, host
+# forwards on free loopback ports): raw-socket conformance
+# (conformance.py), curl and a short wrk run, and headless Chromium on
+# the telemetry page (browser.mjs; screenshot under $BUILD/http/).
+# Prints "ok/FAIL/SKIP NAME" lines and ends with
+# "http: N passed, N failed, N skipped".
+#
+# Two boots: one with small limits for conformance (16 connections, 2 s
+# request timeout, 4 s idle, 5 requests per connection, 4 KiB request
+# line), one with the defaults for curl, wrk and the browser. QEMU is
+# always TCG; every process started here is ended by PID on exit.
+# Environment: BUILD (build), ARCH (x86_64), HTTP_WRK_SECONDS (3).
+set -u
+BUILD=${BUILD:-build}
+ARCH=${ARCH:-x86_64}
+image=$BUILD/$ARCH/webserver.elf
+out=$BUILD/http
+dir=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$out"
+pass=0 fail=0 skipped=0 pids=""
+
+# end P and its children (qemu.sh's timeout, which ends QEMU), by PID
+end_pid() {
+	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill "$c" 2>/dev/null; done
+	kill "$1" 2>/dev/null
+}
+cleanup() {
+	for p in $pids; do end_pid "$p"; done
+	for p in $pids; do wait "$p" 2>/dev/null; done
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+count() { # count OUTPUT: tallies its ok/FAIL lines
+	echo "$1" | grep -E '^(ok|FAIL|SKIP) '
+	pass=$((pass + $(echo "$1" | grep -c '^ok ')))
+	fail=$((fail + $(echo "$1" | grep -c '^FAIL ')))
+}
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+# boot LOG APPEND: boots the image with forwards to $tport (tcp 80) and
+# $uport (udp 7); sets qpid; waits until /health answers.
+boot() {
+	tport=$(free_port)
+	uport=$(free_port)
+	NET=user ACCEL=tcg TIMEOUT=300 LOG=$1 APPEND=$2 \
+		HOSTFWD="tcp:127.0.0.1:$tport-:80,udp:127.0.0.1:$uport-:7" \
+		"$dir/../../tools/qemu.sh" batch "$image" &
+	qpid=$!
+	pids="$pids $qpid"
+	n=0
+	while [ $n -lt 100 ]; do
+		curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$tport/health" && return 0
+		sleep 0.2
+		n=$((n + 1))
+	done
+	return 1
+}
+stop() {
+	end_pid "$qpid"
+	wait "$qpid" 2>/dev/null
+	pids=$(echo "$pids" | sed "s/ $qpid\b//")
+}
+
+if [ ! -f "$image" ]; then
+	echo "SKIP http: no image $image"
+	echo "http: 0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+
+# ---- conformance over raw sockets ------------------------------------------
+if boot "$out/conformance.log" "http_conns=16 http_req_timeout_ms=2000 http_idle_timeout_ms=4000 http_max_requests=5 http_max_line=4096"; then
+	count "$(timeout 180 python3 "$dir/conformance.py" 127.0.0.1 "$tport" "$uport" 2>&1)"
+else
+	fail=$((fail + 1)); echo "FAIL http/boot-conformance: no answer"; tail -n 20 "$out/conformance.log"
+fi
+stop
+
+# ---- curl, wrk, browser against the defaults ------------------------------------
+if ! boot "$out/serve.log" ""; then
+	fail=$((fail + 1)); echo "FAIL http/boot: no answer"; tail -n 20 "$out/serve.log"
+	echo "http: $pass passed, $fail failed, $skipped skipped"
+	exit 1
+fi
+base=http://127.0.0.1:$tport
+r=""
+for p in / /docs/ /telemetry/ /health /compute /metrics /api/stats.json /api/requests.json; do
+	code=$(curl -s -o /dev/null -w '%{http_code}' --compressed --max-time 5 "$base$p")
+	[ "$code" = 200 ] || r="$r $p:$code"
+done
+if [ -z "$r" ]; then r="ok curl-pages"; else r="FAIL curl-pages:$r"; fi
+count "$r"
+body=$(curl -s --max-time 5 "$base/metrics")
+if echo "$body" | grep -q '^kiln_http_requests_total [0-9]' &&
+   echo "$body" | grep -q '^# TYPE kiln_tcp_segments_in_total counter'; then
+	count "ok metrics-format"
+else
+	count "FAIL metrics-format: $(echo "$body" | head -n 3)"
+fi
+if python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["http"]["capacity"]>0 and d["nic"]["mac"]' \
+	< "$(curl -s --max-time 5 -o "$out/stats.json" "$base/api/stats.json"; echo "$out/stats.json")" 2>/dev/null; then
+	count "ok stats-json"
+else
+	count "FAIL stats-json: $(head -c 200 "$out/stats.json")"
+fi
+
+if command -v wrk >/dev/null 2>&1; then
+	w=$(timeout 60 wrk -t2 -c32 -d"${HTTP_WRK_SECONDS:-3}s" "$base/health" 2>&1)
+	rps=$(echo "$w" | sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p')
+	errs=$(echo "$w" | grep -E 'Non-2xx|Socket errors' | tr '\n' ' ')
+	if [ -n "$rps" ] && [ -z "$errs" ]; then
+		count "ok wrk-health: $rps requests/s (32 connections, QEMU user net, TCG)"
+	else
+		count "FAIL wrk-health: $(echo "$w" | tail -n 4 | tr '\n' ' ')"
+	fi
+	if curl -s -o /dev/null --max-time 5 "$base/health"; then
+		count "ok after-wrk"
+	else
+		count "FAIL after-wrk: no answer"
+	fi
+else
+	skipped=$((skipped + 1)); echo "SKIP wrk-health: no wrk"
+fi
+
+if command -v chromium >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+	cp "$dir/package.json" "$dir/browser.mjs" "$out/"
+	if [ -d "$out/node_modules/playwright-core" ] ||
+	   (cd "$out" && npm install --no-audit --no-fund --silent >npm.log 2>&1); then
+		count "$(timeout 120 node "$out/browser.mjs" "$base" "$(cd "$out" && pwd)/telemetry.png" 2>&1)"
+		[ -f "$out/telemetry.png" ] && echo "  screenshot: $out/telemetry.png"
+	else
+		skipped=$((skipped + 1)); echo "SKIP browser: npm install playwright-core failed ($out/npm.log)"
+	fi
+else
+	skipped=$((skipped + 1)); echo "SKIP browser: no chromium or npm"
+fi
+if grep -q "panic\|assertion failed" "$out/serve.log" "$out/conformance.log"; then
+	count "FAIL no-crash: $(grep -h 'panic\|assertion' "$out/serve.log" "$out/conformance.log" | head -n 2)"
+else
+	count "ok no-crash"
+fi
+stop
+echo "http: $pass passed, $fail failed, $skipped skipped"
+[ $fail -eq 0 ]
