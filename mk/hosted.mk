@@ -58,9 +58,11 @@ $(HBUILD)/tests/test_rt_%: tests/unit/test_rt_%.c $(HBUILD)/libkiln.a $(HBUILD)/
 # $(1) = app name, $(2) = its directory
 define kiln_hosted_app
 $(1)_HOBJS := $$(addprefix $(HBUILD)/obj/$(2)/,$$(patsubst %.c,%.o,$$(sort $$($(1)_SRCS))))
-$(HBUILD)/$(1)-tap: $$($(1)_HOBJS) $(TAP_OBJS) $(HBUILD)/libkiln.a $(HBUILD)/libkiln_rt.a $(TAP_LDS)
+# The baked site (mk/assets.mk makes the rule for it) when the app has one.
+$(1)_HASSETS := $$(if $$($(1)_ASSETS)$$($(1)_ASSETS_TREES),$(HBUILD)/assets/$(1).o)
+$(HBUILD)/$(1)-tap: $$($(1)_HOBJS) $$($(1)_HASSETS) $(TAP_OBJS) $(HBUILD)/libkiln.a $(HBUILD)/libkiln_rt.a $(TAP_LDS)
 	@echo "  HOSTLD  $$@"
-	$(Q)$(CC) $(HCFLAGS) -o $$@ $$($(1)_HOBJS) $(TAP_OBJS) -Wl,-T,$(TAP_LDS) \
+	$(Q)$(CC) $(HCFLAGS) -o $$@ $$($(1)_HOBJS) $$($(1)_HASSETS) $(TAP_OBJS) -Wl,-T,$(TAP_LDS) \
 		$(HOSTED_RT_LIBS) $(HLDFLAGS) -lbearssl
 HOSTED_APPS += $(HBUILD)/$(1)-tap
 -include $$($(1)_HOBJS:.o=.d)
