@@ -11,7 +11,7 @@
 
 ARCH    ?= x86_64
 BUILD   ?= build
-APP     ?= hello
+APP     ?= webserver
 MACHINE ?= microvm
 
 ifeq ($(V),1)
@@ -37,6 +37,7 @@ include mk/run.mk
 APPS := $(patsubst apps/%/app.mk,%,$(wildcard apps/*/app.mk))
 $(foreach a,$(APPS),$(eval $(call kiln_app,$(a),apps/$(a))))
 $(eval $(call kiln_app,selftest,tests/guest))
+include mk/native.mk
 
 all: $(foreach a,$(APPS),$(KBUILD)/$(a).elf)
 

@@ -24,7 +24,7 @@ endef
 ifeq ($(RUNNER),native)
 run: $(BUILD)/native/$(APP)
 	$(call run_banner,the native runner (Linux sockets))
-	$(Q)$(BUILD)/native/$(APP) port=$(HTTP_PORT) $(RUN_ARGS)
+	$(Q)$(BUILD)/native/$(APP) port_offset=$$(($(HTTP_PORT) - 80)) $(RUN_ARGS)
 else
 run: $(KBUILD)/$(APP).elf
 	$(call run_banner,QEMU $(MACHINE) - quit with Ctrl-A then X)

@@ -4,3 +4,4 @@ webserver_SRCS := main.c site.c telemetry.c udp_echo.c
 webserver_PARTS := virtio_net virtio_rng http
 webserver_ASSETS_TREES := $(KILN_SITE_TREES)
 webserver_HOSTED := 1
+webserver_NATIVE := 1
