@@ -58,12 +58,16 @@
  * the ARP waiting queues may hold ARP_QUEUE_NBUFS (64) and reassembly
  * IP4_REASM_MAX_NBUFS (96) - 672 that can all be pinned together - plus
  * headroom for what the loop is building and handing over in one pass
- * (replies, app sends, TCP's queued segments): 1024 in all, 2.1 MiB.
+ * (replies, app sends, TCP's queued segments). TCP also holds buffers
+ * per connection: a copied write keeps its bytes in a pool buffer until
+ * acknowledged, and data the app has not consumed stays in its receive
+ * buffer, so a server with a thousand busy connections pins about two
+ * thousand more: 4096 in all, 8.5 MiB.
  * Descriptors for borrowed spans (128 bytes each): a full transmit ring
  * of packets with a few lent segments each (headers + payload spans):
  * 1024, 128 KiB.
  */
-#define NETSTACK_BUFFERS 1024
+#define NETSTACK_BUFFERS 4096
 #define NETSTACK_REFS 1024
 /* Interfaces one image can attach (one per device queue per core). */
 #define NETSTACK_MAX_IFS 8

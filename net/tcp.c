@@ -623,6 +623,7 @@ int tcp_write(struct tcp_conn *c, const void *data, size_t len)
 			if (nb)
 				nbuf_free(nb);
 			TCP_STAT(c->st, no_mem);
+			tcp_mem_wait(c);
 			break;
 		}
 		ns->own = nb;
@@ -652,6 +653,7 @@ int tcp_write_borrowed(struct tcp_conn *c, const void *data, size_t len,
 	if (!s) {
 		TCP_STAT(c->st, no_mem);
 		c->flags |= TF_WANT_WRITE;
+		tcp_mem_wait(c);
 		if (done)
 			done(arg);
 		return K_ENOMEM;

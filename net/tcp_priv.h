@@ -64,6 +64,10 @@
 #define TCP_RTO_INIT_NS (1 * NS_PER_SEC)
 #define TCP_RTO_MIN_NS (200 * NS_PER_MS)
 #define TCP_RTO_MAX_NS (60 * NS_PER_SEC)
+/* A write cut short because the packet pool was empty is retried (the
+ * app's writable callback runs again) this long after: no ACK may be
+ * coming to trigger it when nothing of the connection is in flight. */
+#define TCP_MEM_RETRY_NS (10 * NS_PER_MS)
 /* Retransmissions of one segment before giving up: 5 for SYN and
  * SYN-ACK (~1 min), 10 for data (~6 min with backoff; RFC 1122 4.2.3.5
  * asks for at least 100 s). */
@@ -227,6 +231,7 @@ struct tcp_conn {
 	/* deadlines (0: off); the conn's timer is armed for the earliest */
 	struct timer timer;
 	uint64_t rto_at, delack_at, persist_at, keep_at;
+	uint64_t mem_at;            /* retry a write the pool cut short */
 	uint64_t timer_at;          /* what the timer is armed for (0: idle) */
 	uint8_t kprobes;            /* keep-alive probes unanswered */
 	uint64_t keep_idle, keep_intvl;
@@ -378,6 +383,8 @@ void tcp_timer_fn(struct timer *t, void *arg);
 /* Re-arms c's timer for its earliest deadline. */
 void tcp_timer_update(struct tcp_conn *c);
 void tcp_rto_arm(struct tcp_conn *c);
+/* A write ran out of pool memory: call writable again after a while. */
+void tcp_mem_wait(struct tcp_conn *c);
 void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt);
 void tcp_tick(struct net_if *nif, uint64_t now);
 uint64_t tcp_next_deadline(const struct net_if *nif);

@@ -9,7 +9,7 @@
  *
  * Rules:
  *  - No timer runs on its own: each connection keeps its deadlines as
- *    plain times (rto_at, delack_at, persist_at, keep_at) and one struct
+ *    plain times (rto_at, delack_at, persist_at, keep_at, mem_at) and one struct
  *    timer, armed on the interface's private timing wheel for the
  *    earliest of them. tcp_tick(now) advances that wheel with the time it
  *    is given, so the kernel loop and a test with virtual time drive it
@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include <kiln/err.h>
+#include <kiln/time.h>
 
 #include "tcp_priv.h"
 
@@ -55,13 +56,21 @@ void tcp_rto_arm(struct tcp_conn *c)
 	c->rto_at = c->st->now + c->rto;
 }
 
+void tcp_mem_wait(struct tcp_conn *c)
+{
+	if (!c->mem_at) {
+		c->mem_at = time_now_ns() + TCP_MEM_RETRY_NS;
+		tcp_timer_update(c);
+	}
+}
+
 void tcp_timer_update(struct tcp_conn *c)
 {
 	if (c->flags & TF_DEAD)
 		return;
 	uint64_t d = UINT64_MAX;
-	const uint64_t at[4] = { c->rto_at, c->delack_at, c->persist_at, c->keep_at };
-	for (unsigned i = 0; i < 4; i++)
+	const uint64_t at[5] = { c->rto_at, c->delack_at, c->persist_at, c->keep_at, c->mem_at };
+	for (unsigned i = 0; i < 5; i++)
 		if (at[i] && at[i] < d)
 			d = at[i];
 	if (d == UINT64_MAX) {
@@ -179,6 +188,16 @@ void tcp_timer_fn(struct timer *t, void *arg)
 	if (!(c->flags & TF_DEAD) && c->keep_at && c->keep_at <= now) {
 		c->keep_at = 0;
 		keep_fire(c);
+	}
+	if (!(c->flags & TF_DEAD) && c->mem_at && c->mem_at <= now) {
+		/* The pool cut a write short; let the app try again. */
+		c->mem_at = 0;
+		if ((c->flags & TF_WANT_WRITE) && c->h && c->h->writable) {
+			c->flags &= ~(uint32_t)(TF_WANT_WRITE | TF_NOTIFY_WRITE);
+			c->busy++;
+			c->h->writable(c, c->arg);
+			c->busy--;
+		}
 	}
 	tcp_event_end(c);
 }

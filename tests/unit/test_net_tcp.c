@@ -718,6 +718,30 @@ static void test_borrowed_release_after_ack(void **state)
 	finish();
 }
 
+/* A copied write cut short by an empty pool, with nothing in flight (so
+ * no ACK will come), gets its writable callback after TCP_MEM_RETRY_NS. */
+static void test_write_retried_after_pool_empty(void **state)
+{
+	(void)state;
+	setup(64);
+	struct tcp_conn *c = handshake(PPORT, false);
+	struct nbuf *held = NULL;
+	for (struct nbuf *nb; (nb = nbuf_alloc(&F.pool)) != NULL;) {
+		nb->link = held;
+		held = nb;
+	}
+	unsigned before = A.writables;
+	assert_int_equal(tcp_write(c, "hello", 5), K_EAGAIN);
+	assert_true(ST()->no_mem > 0);
+	advance(TCP_MEM_RETRY_NS / 2);
+	assert_int_equal(A.writables, before);
+	nbuf_free_queue(held);
+	advance(TCP_MEM_RETRY_NS);
+	assert_int_equal(A.writables, before + 1);
+	assert_int_equal(tcp_write(c, "hello", 5), 5);
+	finish();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -737,6 +761,7 @@ int main(void)
 		cmocka_unit_test(test_options_parser),
 		cmocka_unit_test(test_pmtu_shrinks_segments),
 		cmocka_unit_test(test_borrowed_release_after_ack),
+		cmocka_unit_test(test_write_retried_after_pool_empty),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
