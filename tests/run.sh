@@ -7,7 +7,8 @@
 #   2. in-guest self-tests and expected faults on microvm and q35
 #   3. the tap-hosted runner against Linux (skipped without root or
 #      /dev/net/tun)
-#   4. fuzz smoke runs of every libFuzzer target (when built)
+#   4. the native runner over loopback (tests/native/run.sh)
+#   5. fuzz smoke runs of every libFuzzer target (when built)
 set -u
 BUILD=${BUILD:-build}
 ARCH=${ARCH:-x86_64}
@@ -58,6 +59,46 @@ if [ -n "$g" ]; then
 	skip=$((skip + $3))
 else
 	add 0 1 tap
+fi
+
+echo "== native runner over loopback"
+out=$(BUILD=$BUILD tests/native/run.sh 2>&1)
+echo "$out" | grep -E '^(PASS|FAIL|SKIP)|^    \|' | sed 's/^/  /'
+g=$(echo "$out" | sed -n 's/^native: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p')
+if [ -n "$g" ]; then
+	set -- $g
+	add "$1" "$2" native
+	skip=$((skip + $3))
+else
+	add 0 1 native
+fi
+
+echo "== HTTP: apps/webserver in QEMU (conformance, curl, wrk, Chromium)"
+out=$(BUILD=$BUILD ARCH=$ARCH tests/http/run.sh 2>&1)
+echo "$out" | grep -E '^(ok|FAIL|SKIP|  screenshot)' | sed 's/^/  /'
+g=$(echo "$out" | sed -n 's/^http: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p')
+if [ -n "$g" ]; then
+	set -- $g
+	add "$1" "$2" http
+	skip=$((skip + $3))
+else
+	add 0 1 http
+fi
+
+# End-to-end: apps/echo in QEMU (q35, microvm) and in the tap-hosted
+# runner, against Linux over TAP (tests/e2e/run.sh; every check is
+# skipped, with the reason, without root or /dev/net/tun).
+echo "== end-to-end: apps/echo against Linux over TAP (tests/e2e)"
+out=$(BUILD=$BUILD ARCH=$ARCH tests/e2e/run.sh "$BUILD/$ARCH/echo.elf" 2>&1)
+echo "$out" | grep -E '^(PASS|FAIL|SKIP|==|     )|^    \|' | sed 's/^/  /'
+g=$(echo "$out" | sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p')
+if [ -n "$g" ]; then
+	set -- $g
+	add "$1" "$2" e2e
+	skip=$((skip + $3))
+	echo "e2e: $1 passed, $2 failed, $3 skipped"
+else
+	add 0 1 e2e
 fi
 
 if ls "$BUILD"/fuzz/fuzz_* >/dev/null 2>&1; then
