@@ -10,7 +10,7 @@ DEB_PKGS += dnsmasq-base iputils-ping iputils-arping python3
 DEB_PKGS += iproute2 procps
 DEB_PKGS += cmark-gfm zlib1g-dev
 # HTTP tests (tests/http/): clients and a real browser (playwright-core from npm drives it)
-DEB_PKGS += curl wrk chromium nodejs npm
+DEB_PKGS += curl wrk chromium nodejs@node npm@npm
 
 deps:
 ifneq ($(KILN_NO_DEPS),1)

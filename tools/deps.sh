@@ -1,8 +1,16 @@
 #!/bin/sh
 # deps.sh PKG... - installs the Debian packages that are missing.
+# PKG@CMD counts as present when the command CMD exists, whichever package
+# brought it (e.g. npm@npm: a Node.js build that ships its own npm).
 set -eu
 missing=""
 for p in "$@"; do
+	case $p in
+	*@*)
+		command -v "${p#*@}" >/dev/null 2>&1 && continue
+		p=${p%@*}
+		;;
+	esac
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
 		missing="$missing $p"
 	fi
