@@ -12,7 +12,7 @@
     var s = Math.floor(ms / 1000), d = Math.floor(s / 86400), h = Math.floor(s / 3600) % 24,
         m = Math.floor(s / 60) % 60, sec = s % 60;
     var t = (d ? d + "d " : "") + (d || h ? h + "h " : "") + (d || h || m ? m + "m " : "") + sec + "s";
-    return t + " (" + (ms / 1000).toFixed(1) + " s)";
+    return t;
   }
 
   function chart(id, values) {
