@@ -48,3 +48,5 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all test clean
+
+include mk/bench.mk

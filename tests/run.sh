@@ -110,6 +110,26 @@ if ls "$BUILD"/fuzz/fuzz_* >/dev/null 2>&1; then
 	add "$p" "$f" fuzz
 fi
 
+# The benchmark harness in smoke mode (mk/bench.mk, bench/run.pl): one
+# short round so it cannot rot; its numbers are not checked. It passes
+# when the harness completes; skipped without root or /dev/net/tun.
+echo "== benchmark harness (BENCH=smoke, results not checked)"
+out=$(make --no-print-directory BUILD="$BUILD" ARCH="$ARCH" BENCH=smoke \
+	BENCH_TAP=kiln-bench1 BENCH_NET=10.81.1 bench 2>&1)
+rc=$?
+echo "$out" | grep -E '^(bench:|  [a-z])' | sed 's/^/  /'
+if [ $rc -eq 0 ]; then
+	bp=1 bf=0 bs=0
+elif echo "$out" | grep -q '^bench: skipped'; then
+	bp=0 bf=0 bs=1
+else
+	bp=0 bf=1 bs=0
+	echo "$out" | tail -n 20 | sed 's/^/    | /'
+fi
+echo "bench: $bp passed, $bf failed, $bs skipped"
+add "$bp" "$bf" bench
+skip=$((skip + bs))
+
 echo
 [ -n "$failed_suites" ] && echo "failing:$failed_suites"
 echo "$pass passed, $fail failed, $skip skipped"
