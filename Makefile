@@ -28,6 +28,7 @@ include mk/assets.mk
 include mk/kernel.mk
 include mk/hosted.mk
 include mk/sim.mk
+include mk/perf.mk
 include mk/fuzz.mk
 include mk/deps.mk
 include mk/run.mk
