@@ -635,7 +635,7 @@ int tcp_write(struct tcp_conn *c, const void *data, size_t len)
 		c->flags |= TF_WANT_WRITE;
 	if (done)
 		kick(c);
-	return done ? (int)done : (len ? K_EAGAIN : 0);
+	return done ? (int)done : (want ? K_EAGAIN : 0);
 }
 
 int tcp_write_borrowed(struct tcp_conn *c, const void *data, size_t len,

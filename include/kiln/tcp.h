@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include <kiln/net.h>
+#include <kiln/task.h>
 
 struct tcp_conn;
 
@@ -167,5 +168,89 @@ struct tcp_stats {
 	uint32_t conns_current, timewait_current;
 };
 const struct tcp_stats *tcp_get_stats(const struct net_if *nif);
+
+
+/* ==== waiting calls for tasks (net/tcp_task.c) ===============================
+ *
+ * The same connections as a thin layer over the callbacks above, for code
+ * running in a task (kiln/task.h): each call waits with event_wait() until
+ * it can finish or timeout_ns passes (0: no limit), and returns K_EINVAL
+ * when called outside a task. Nothing is copied into a layer buffer:
+ * received bytes stay in TCP's receive queue (and count against the
+ * advertised window) until tcp_stream_read() copies them out and
+ * acknowledges them with tcp_recv_ack().
+ *
+ * Both structs are caller-allocated and must stay in place (not move, not
+ * be freed) while their connection or listener is open: the stack's
+ * handlers point at them. The fields are the layer's. A stream is open
+ * from a successful accept or connect until tcp_stream_close() or
+ * tcp_stream_abort(); after the peer resets it, calls report the reason
+ * and close still has to be called (it is then a no-op).
+ *
+ * Several tasks may wait on one stream (one reading, one writing): every
+ * change wakes them all and each rechecks its own condition.
+ */
+
+struct tcp_stream {
+	struct tcp_conn *conn;      /* NULL once closed by either side */
+	struct event ev;            /* connected, data, EOF, writable, closed */
+	const uint8_t *view;        /* held bytes TCP offered and we kept */
+	size_t view_len;
+	int err;                    /* the closed handler's reason, once closed */
+	bool connected, eof, closed;
+};
+
+/* Handshakes completed but not yet taken by tcp_stream_accept(); beyond
+ * this, new connections are reset. */
+#define TCP_STREAM_ACCEPT_QUEUE 8
+
+struct tcp_stream_listener {
+	struct net_if *nif;
+	uint16_t port;
+	bool open;
+	struct event ev;
+	unsigned nq;
+	struct tcp_stream_pending {
+		struct tcp_conn *conn;
+		bool eof;               /* the FIN came while queued */
+	} q[TCP_STREAM_ACCEPT_QUEUE];
+};
+
+/* tcp_listen() for tcp_stream_accept(); same errors. */
+int tcp_stream_listen(struct tcp_stream_listener *l, struct net_if *nif, uint16_t port,
+		      unsigned backlog);
+/* Stops listening and resets the connections nobody accepted yet; a task
+ * waiting in accept gets K_ECLOSED. */
+void tcp_stream_unlisten(struct tcp_stream_listener *l);
+/* Waits for the next established connection and opens s on it. K_OK,
+ * K_ETIMEDOUT, K_ECLOSED (unlistened). */
+int tcp_stream_accept(struct tcp_stream_listener *l, struct tcp_stream *s, uint64_t timeout_ns);
+/* Opens s to addr:port and waits for the handshake. K_OK; tcp_connect()'s
+ * errors; K_ECONNREFUSED (RST), K_ETIMEDOUT (then the attempt is
+ * abandoned: s is closed). */
+int tcp_stream_connect(struct tcp_stream *s, struct net_if *nif, uint32_t addr, uint16_t port,
+		       uint64_t timeout_ns);
+
+/*
+ * Waits until bytes are there, then copies up to len (at most INT_MAX) of
+ * them and returns the count. 0 at the peer's FIN (and for len 0);
+ * K_ETIMEDOUT; K_ECONNRESET or another closing reason once the connection
+ * is gone (bytes still unread then are lost); K_ECLOSED after close.
+ */
+int tcp_stream_read(struct tcp_stream *s, void *buf, size_t len, uint64_t timeout_ns);
+/*
+ * Queues all len bytes (copied; at most INT_MAX), waiting for send-buffer
+ * space as ACKs free it. Returns len; on timeout or error after some
+ * bytes were queued, the count queued (< len) - those are still sent;
+ * with none queued, K_ETIMEDOUT, K_ECLOSED, K_ECONNRESET, ...
+ */
+int tcp_stream_write(struct tcp_stream *s, const void *data, size_t len, uint64_t timeout_ns);
+/* Sends FIN after the queued bytes; reading goes on. Does not wait. */
+int tcp_stream_shutdown(struct tcp_stream *s);
+/* tcp_close(): FIN after queued bytes (RST if received bytes are unread)
+ * and the stack finishes alone; s may be reused or freed after. */
+void tcp_stream_close(struct tcp_stream *s);
+/* tcp_abort(): RST now. */
+void tcp_stream_abort(struct tcp_stream *s);
 
 #endif
