@@ -248,6 +248,20 @@ static void ooo_remove(struct tcp_conn *c, unsigned i)
 		c->ooo_last = 0;
 }
 
+/* Gives up the highest out-of-order island (reneging on what it SACKed,
+ * which RFC 2018 8 allows: the sender keeps its data until cumulatively
+ * acknowledged). In-order data must never wait behind islands it alone
+ * could pull in. */
+static void ooo_renege_last(struct tcp_conn *c)
+{
+	struct tcp_ooo *o = &c->ooo[c->nooo - 1];
+	c->ooo_bytes -= o->end - o->seq;
+	c->ooo_nbufs = (uint16_t)(c->ooo_nbufs - o->nbufs);
+	nbuf_free_queue(o->head);
+	ooo_remove(c, c->nooo - 1);
+	TCP_STAT(c->st, ooo_dropped);
+}
+
 /* Holds [seq, seq+len) (nb, trimmed to exactly that) out of order. */
 static void ooo_insert(struct tcp_conn *c, struct nbuf *nb, uint32_t seq, uint32_t len, bool fin)
 {
@@ -415,6 +429,8 @@ static void tcp_data(struct tcp_conn *c, struct nbuf *nb, const struct tcp_seg *
 		fin = false;
 	}
 	if (len) {
+		while (c->nooo && (uint32_t)c->rx_nbufs + c->ooo_nbufs >= TCP_RCV_MAX_NBUFS)
+			ooo_renege_last(c);
 		if ((uint32_t)c->rx_nbufs + c->ooo_nbufs >= TCP_RCV_MAX_NBUFS) {
 			TCP_STAT(st, rcv_dropped);
 			c->flags |= TF_ACK_NOW;
@@ -618,6 +634,7 @@ static bool tcp_ack(struct tcp_conn *c, const struct tcp_seg *s)
 		return false;
 	}
 	uint32_t wnd = (uint32_t)s->wnd << c->snd_wscale;
+	uint32_t sacked = c->nsb ? sb_bytes(c) : 0;
 	if ((c->flags & TF_SACK) && s->o.nsack) {
 		for (unsigned i = 0; i < s->o.nsack; i++) {
 			uint32_t l = s->o.sack[i][0], r = s->o.sack[i][1];
@@ -626,11 +643,14 @@ static bool tcp_ack(struct tcp_conn *c, const struct tcp_seg *s)
 			sb_add(c, SEQ_LT(l, c->snd_una) ? c->snd_una : l, r);
 		}
 	}
+	/* A duplicate ACK (RFC 5681 2) repeats the window; with SACK, an ACK
+	 * that reports new out-of-order data counts whatever its window says
+	 * (RFC 6675 2, DupAck): a receiver's window moves as it reads. */
 	bool dup = false;
 	if (SEQ_GT(ack, c->snd_una))
 		new_ack(c, ack, s);
 	else if (ack == c->snd_una && s->len == 0 && !(s->flags & (TCP_SYN | TCP_FIN)) &&
-		 wnd == c->snd_wnd && c->snd_max != c->snd_una)
+		 c->snd_max != c->snd_una && (wnd == c->snd_wnd || sb_bytes(c) > sacked))
 		dup = true;
 	if (SEQ_LT(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && SEQ_LEQ(c->snd_wl2, ack))) {
 		c->snd_wnd = wnd;

@@ -264,6 +264,20 @@ static unsigned data_options(struct tcp_conn *c, uint8_t *o, bool sack)
 	return n;
 }
 
+/* Payload that fits one segment now: the MSS less the SACK blocks that
+ * data_options() will add (the MSS already allows for timestamps), so a
+ * full segment never outgrows the path MTU while we hold islands. */
+static uint32_t seg_room(const struct tcp_conn *c)
+{
+	uint32_t room = c->mss;
+	if ((c->flags & TF_SACK) && c->nooo) {
+		unsigned max = (c->flags & TF_TS) ? 3 : 4;
+		unsigned k = c->nooo < max ? c->nooo : max;
+		room -= 4 + 8 * k;
+	}
+	return room;
+}
+
 static void acked_sent(struct tcp_conn *c)
 {
 	c->flags &= ~(uint32_t)TF_ACK_NOW;
@@ -288,9 +302,13 @@ static int send_data(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t fla
 	return xmit(c->st->nif, c->st, &o, c, seq, len);
 }
 
+/* A pure ACK carries the highest sequence number sent, not snd_nxt: after
+ * a timeout snd_nxt goes back to resend, and an ACK numbered below what the
+ * peer already holds is unacceptable to it (RFC 9293 3.10.7.4) - with both
+ * ends resending, neither would see the other's ACKs again. */
 void tcp_send_ack(struct tcp_conn *c)
 {
-	send_data(c, c->snd_nxt, 0, 0);
+	send_data(c, c->snd_max, 0, 0);
 }
 
 void tcp_send_probe(struct tcp_conn *c)
@@ -368,8 +386,8 @@ uint32_t tcp_retransmit(struct tcp_conn *c, uint32_t seq, uint32_t maxlen)
 	uint32_t n = SEQ_LT(seq, c->snd_end) ? c->snd_end - seq : 0;
 	if (n > maxlen)
 		n = maxlen;
-	if (n > c->mss)
-		n = c->mss;
+	if (n > seg_room(c))
+		n = seg_room(c);
 	uint8_t fl = 0;
 	if (fin_sent(c) && seq + n == c->snd_end)
 		fl |= TCP_FIN;
@@ -388,8 +406,8 @@ uint32_t tcp_send_forced(struct tcp_conn *c)
 	uint32_t n = c->snd_end - c->snd_nxt;
 	if (n > c->snd_wnd)
 		n = c->snd_wnd;
-	if (n > c->mss)
-		n = c->mss;
+	if (n > seg_room(c))
+		n = seg_room(c);
 	if (!n)
 		return 0;
 	send_data(c, c->snd_nxt, n, TCP_PSH);
@@ -428,21 +446,21 @@ static bool send_new(struct tcp_conn *c, uint32_t cwnd_room)
 		return false;
 	uint32_t inflight = c->snd_nxt - c->snd_una;
 	uint32_t rwnd = c->snd_wnd > inflight ? c->snd_wnd - inflight : 0;
-	uint32_t n = queued;
+	uint32_t n = queued, full = seg_room(c);
 	if (n > rwnd)
 		n = rwnd;
 	if (n > cwnd_room)
 		n = cwnd_room;
-	if (n > c->mss)
-		n = c->mss;
+	if (n > full)
+		n = full;
 	if (n < queued) {
 		if (n == 0)
 			return false;
 		/* Sender SWS avoidance: a partial segment only if it is at least
 		 * half the largest window the peer offered. */
-		if (n < c->mss && n < c->max_snd_wnd / 2)
+		if (n < full && n < c->max_snd_wnd / 2)
 			return false;
-	} else if (n && n < c->mss && !(c->flags & TF_NODELAY) && c->snd_nxt != c->snd_una) {
+	} else if (n && n < full && !(c->flags & TF_NODELAY) && c->snd_nxt != c->snd_una) {
 		return false;                     /* Nagle: wait for the ACK */
 	}
 	uint8_t fl = 0;

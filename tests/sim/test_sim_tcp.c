@@ -211,7 +211,9 @@ static void test_transfer_both_ways_lossy(void **state)
 		assert_true(t->sack_recoveries > 10);
 		assert_true(t->ooo_segs > 100);
 	}
-	assert_int_equal(sim_tcp(&S, 0)->timewait_current + sim_tcp(&S, 1)->timewait_current, 1);
+	/* one side closed first, or both FINs crossed (each then waits) */
+	uint32_t tw = sim_tcp(&S, 0)->timewait_current + sim_tcp(&S, 1)->timewait_current;
+	assert_true(tw == 1 || tw == 2);
 	finish();
 }
 
