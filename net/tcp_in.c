@@ -274,6 +274,12 @@ static void ooo_insert(struct tcp_conn *c, struct nbuf *nb, uint32_t seq, uint32
 			if (fin && o->end == end)
 				o->fin = true;
 			TCP_STAT(st, dup_segs);
+			if (c->flags & TF_SACK) {
+				c->dsack[0] = seq;           /* RFC 2883 */
+				c->dsack[1] = end;
+				c->flags |= TF_DSACK;
+				c->ooo_last = (uint8_t)p;    /* its island follows it */
+			}
 			goto drop;
 		}
 		if (SEQ_LEQ(o->seq, seq) && SEQ_LT(seq, o->end)) {
@@ -395,6 +401,11 @@ static void tcp_data(struct tcp_conn *c, struct nbuf *nb, const struct tcp_seg *
 		if (k >= len && !(fin && k == len)) {
 			TCP_STAT(st, dup_segs);
 			c->flags |= TF_ACK_NOW;
+			if (len && (c->flags & TF_SACK)) {
+				c->dsack[0] = seq;             /* RFC 2883: tell the sender */
+				c->dsack[1] = seq + len;
+				c->flags |= TF_DSACK;
+			}
 			goto drop;
 		}
 		if (k > len)
@@ -560,7 +571,15 @@ static void dup_ack(struct tcp_conn *c)
 			c->cwnd += c->mss;              /* RFC 6582 3.2 step 4 */
 		return;
 	}
-	bool lost = c->dupacks >= 3;
+	/* Early retransmit (RFC 5827): a short flight with nothing more to
+	 * send cannot produce three duplicates; one fewer than its segments
+	 * will do. */
+	uint32_t thresh = 3, flight = c->snd_max - c->snd_una;
+	if (!SEQ_LT(c->snd_nxt, c->snd_end) && flight < 4u * c->mss) {
+		uint32_t segs = (flight + c->mss - 1) / c->mss;
+		thresh = segs > 1 ? segs - 1 : 1;
+	}
+	bool lost = c->dupacks >= thresh;
 	if ((c->flags & TF_SACK) && sb_bytes(c) >= 3u * c->mss)
 		lost = true;                          /* RFC 6675 IsLost */
 	if (lost && SEQ_GT(c->snd_una, c->recover))   /* RFC 6582 4.1 */
@@ -581,6 +600,7 @@ static void new_ack(struct tcp_conn *c, uint32_t ack, const struct tcp_seg *s)
 	}
 	c->backoff = 0;
 	c->probes = 0;
+	c->flags &= ~(uint32_t)TF_TLP_OUT;
 	tcp_sq_ack(c, ack);
 	c->snd_una = ack;
 	if (SEQ_LT(c->snd_nxt, ack))

@@ -244,20 +244,27 @@ static unsigned data_options(struct tcp_conn *c, uint8_t *o, bool sack)
 		net_put32(o + n + 4, c->ts_recent);
 		n += 8;
 	}
-	if (sack && (c->flags & TF_SACK) && c->nooo) {
+	bool dsack = (c->flags & TF_DSACK) != 0;
+	if (sack && (c->flags & TF_SACK) && (c->nooo || dsack)) {
 		unsigned max = (c->flags & TF_TS) ? 3 : 4, k = 0;
 		o[n++] = TCPOPT_NOP;
 		o[n++] = TCPOPT_NOP;
 		o[n++] = TCPOPT_SACK;
 		uint8_t *len = &o[n++];
+		if (dsack) {                    /* RFC 2883: the duplicate first */
+			net_put32(o + n, c->dsack[0]);
+			net_put32(o + n + 4, c->dsack[1]);
+			n += 8;
+			k++;
+			c->flags &= ~(uint32_t)TF_DSACK;
+		}
 		/* RFC 2018 4: the block with the most recent segment first. */
 		unsigned first = c->ooo_last < c->nooo ? c->ooo_last : 0;
-		for (unsigned i = 0; i < c->nooo && k < max; i++) {
+		for (unsigned i = 0; i < c->nooo && k < max; i++, k++) {
 			unsigned j = i == 0 ? first : (i <= first ? i - 1 : i);
 			net_put32(o + n, c->ooo[j].seq);
 			net_put32(o + n + 4, c->ooo[j].end);
 			n += 8;
-			k++;
 		}
 		*len = (uint8_t)(2 + 8 * k);
 	}
@@ -270,9 +277,10 @@ static unsigned data_options(struct tcp_conn *c, uint8_t *o, bool sack)
 static uint32_t seg_room(const struct tcp_conn *c)
 {
 	uint32_t room = c->mss;
-	if ((c->flags & TF_SACK) && c->nooo) {
+	unsigned blocks = c->nooo + !!(c->flags & TF_DSACK);
+	if ((c->flags & TF_SACK) && blocks) {
 		unsigned max = (c->flags & TF_TS) ? 3 : 4;
-		unsigned k = c->nooo < max ? c->nooo : max;
+		unsigned k = blocks < max ? blocks : max;
 		room -= 4 + 8 * k;
 	}
 	return room;
@@ -556,6 +564,7 @@ void tcp_output(struct tcp_conn *c)
 		if (!sent && (c->flags & TF_ACK_NOW))
 			tcp_send_ack(c);
 	} while ((c->flags & TF_MORE) && !(c->flags & TF_DEAD));
+	tcp_tlp_schedule(c);
 	/* Data waiting, nothing in flight, and the window too small to send
 	 * it: the persist timer probes a zero window (RFC 9293 3.8.6.1) and
 	 * overrides sender SWS avoidance on a small one (3.8.6.2.1). */

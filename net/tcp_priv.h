@@ -175,6 +175,9 @@ enum tcp_state {
 #define TF_RTT_VALID   0x40000      /* srtt holds a measurement */
 #define TF_TW_PENDING  0x80000      /* enter TIME_WAIT when this event ends */
 #define TF_NOTIFY_WRITE 0x100000    /* ACKs freed send space: call writable */
+#define TF_PTO         0x200000     /* rto_at is a tail loss probe's time */
+#define TF_TLP_OUT     0x400000     /* a loss probe went out, no ACK since */
+#define TF_DSACK       0x800000     /* report dsack[] in the next ACK (RFC 2883) */
 
 struct tcp_ooo {
 	uint32_t seq, end;          /* the bytes held: [seq, end) */
@@ -251,6 +254,7 @@ struct tcp_conn {
 	uint8_t nooo, ooo_last;
 	uint16_t ooo_nbufs;
 	uint32_t ooo_bytes;
+	uint32_t dsack[2];          /* a duplicate received, for the peer */
 
 	const struct tcp_handlers *h;
 	void *arg;
@@ -383,6 +387,7 @@ void tcp_timer_fn(struct timer *t, void *arg);
 /* Re-arms c's timer for its earliest deadline. */
 void tcp_timer_update(struct tcp_conn *c);
 void tcp_rto_arm(struct tcp_conn *c);
+void tcp_tlp_schedule(struct tcp_conn *c);
 /* A write ran out of pool memory: call writable again after a while. */
 void tcp_mem_wait(struct tcp_conn *c);
 void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt);

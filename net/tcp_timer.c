@@ -54,6 +54,41 @@ void tcp_rtt_sample(struct tcp_conn *c, uint64_t r)
 void tcp_rto_arm(struct tcp_conn *c)
 {
 	c->rto_at = c->st->now + c->rto;
+	c->flags &= ~(uint32_t)TF_PTO;
+}
+
+/* Tail loss probe (RFC 8985 7): with data in flight and no ACK for two
+ * round trips, resend the last segment instead of waiting out the RTO.
+ * Its ACK carries SACK information about whatever before it was lost,
+ * which starts fast recovery. One probe per flight; not in recovery or
+ * after a timeout. */
+void tcp_tlp_schedule(struct tcp_conn *c)
+{
+	const uint32_t need = TF_SACK | TF_RTT_VALID;
+	if ((c->flags & need) != need || (c->flags & (TF_RECOVERY | TF_TLP_OUT)) || c->backoff ||
+	    !c->rto_at || c->snd_max == c->snd_una)
+		return;
+	uint64_t pto = 2 * c->srtt;
+	if (c->snd_max - c->snd_una <= c->mss)
+		pto += TCP_RTO_MIN_NS;                   /* the peer may delay its ACK */
+	if (pto < 10 * NS_PER_MS)
+		pto = 10 * NS_PER_MS;
+	uint64_t at = c->st->now + pto;
+	if (at < c->rto_at) {
+		c->rto_at = at;
+		c->flags |= TF_PTO;
+	}
+}
+
+static void tlp_fire(struct tcp_conn *c)
+{
+	TCP_STAT(c->st, loss_probes);
+	c->flags |= TF_TLP_OUT;
+	bool fin = (c->flags & TF_FIN_QUEUED) && SEQ_GT(c->snd_max, c->snd_end);
+	uint32_t end = fin ? c->snd_end : c->snd_max;
+	uint32_t n = end - c->snd_una < c->mss ? end - c->snd_una : c->mss;
+	tcp_retransmit(c, end - n, n);
+	tcp_rto_arm(c);
 }
 
 void tcp_mem_wait(struct tcp_conn *c)
@@ -88,6 +123,11 @@ static void rto_fire(struct tcp_conn *c)
 	bool handshake = c->state == TCP_SYN_SENT || c->state == TCP_SYN_RCVD;
 	if (!handshake && c->snd_una == c->snd_max)
 		return;                                  /* nothing outstanding */
+	if (c->flags & TF_PTO) {
+		c->flags &= ~(uint32_t)TF_PTO;
+		tlp_fire(c);
+		return;
+	}
 	TCP_STAT(st, rto_timeouts);
 	if (c->backoff >= (handshake ? TCP_SYN_RETRIES : TCP_DATA_RETRIES)) {
 		if (!handshake)

@@ -31,7 +31,7 @@
 # Environment: BUILD (build), ARCH (x86_64), E2E_MACHINES ("q35 microvm
 # hosted"),
 # E2E_SUITES ("static impaired dhcp"),
-# E2E_BYTES (100000000), E2E_NETEM_BYTES (2000000), E2E_BULK (bytes for
+# E2E_BYTES (100000000), E2E_NETEM_BYTES (10000000), E2E_BULK (bytes for
 # the discard/chargen throughput runs, 100000000), E2E_CONNS (1000).
 # Needs root, /dev/net/tun, ip, a C compiler and BearSSL's headers; each
 # check that cannot run is reported SKIP with the reason.
@@ -43,7 +43,7 @@ runner=$BUILD/hosted/echo-tap
 machines=${E2E_MACHINES:-q35 microvm hosted}
 suites=${E2E_SUITES:-static impaired dhcp}
 BYTES=${E2E_BYTES:-100000000}
-NETEM_BYTES=${E2E_NETEM_BYTES:-2000000}
+NETEM_BYTES=${E2E_NETEM_BYTES:-10000000}
 BULK=${E2E_BULK:-100000000}
 CONNS=${E2E_CONNS:-1000}
 out=$BUILD/e2e
@@ -301,7 +301,7 @@ impaired_checks() {
 		*) dev=virtio-net-device ;;
 		esac
 		sleep 0.3
-		boot impaired "ip=$guest_ip/24 gw=$host_ip" \
+		boot impaired "ip=$guest_ip/24 gw=$host_ip stats=10" \
 			-netdev socket,id=n0,udp=127.0.0.1:17900,localaddr=127.0.0.1:17901 \
 			-device "$dev,netdev=n0,mac=$guest_mac"
 	fi
