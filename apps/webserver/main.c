@@ -15,7 +15,7 @@
  * Command-line keys (kernel command line, or the hosted runners'
  * arguments) tune the HTTP limits so tests can reach them quickly:
  * http_conns=, http_req_timeout_ms=, http_idle_timeout_ms=,
- * http_max_requests=, http_max_body=, http_max_line=.
+ * http_max_requests=, http_max_body=, http_body_mem=, http_max_line=.
  *
  * Rules: everything is set up in app_main (routes) and on network-up
  * (listeners); afterwards all work is callbacks on the loop. The
@@ -48,7 +48,8 @@ static uint32_t opt_conns = WEB_MAX_CONNS;
 static uint32_t opt_req_timeout_ms = 10000;
 static uint32_t opt_idle_timeout_ms = 60000;
 static uint32_t opt_max_requests = 10000;
-static uint32_t opt_max_body = HTTP_CONN_BUF - 8192;
+static uint32_t opt_max_body = 1u << 20;
+static uint32_t opt_body_mem = 16u << 20;
 static uint32_t opt_max_line = 8192;
 CMDLINE_OPTION(http_conns, .key = "http_conns", .type = CMDLINE_U32, .value = &opt_conns,
 	       .min = 1, .max = WEB_MAX_CONNS, .help = "HTTP connections served at once");
@@ -62,8 +63,11 @@ CMDLINE_OPTION(http_max_requests, .key = "http_max_requests", .type = CMDLINE_U3
 	       .value = &opt_max_requests, .min = 1, .max = 1000000000,
 	       .help = "requests per keep-alive connection");
 CMDLINE_OPTION(http_max_body, .key = "http_max_body", .type = CMDLINE_U32,
-	       .value = &opt_max_body, .min = 0, .max = HTTP_CONN_BUF - 8192,
+	       .value = &opt_max_body, .min = 0, .max = 64u << 20,
 	       .help = "largest request body (413)");
+CMDLINE_OPTION(http_body_mem, .key = "http_body_mem", .type = CMDLINE_U32,
+	       .value = &opt_body_mem, .min = 0, .max = 1u << 30,
+	       .help = "memory for large request bodies at once (503 beyond)");
 CMDLINE_OPTION(http_max_line, .key = "http_max_line", .type = CMDLINE_U32,
 	       .value = &opt_max_line, .min = 64, .max = 8192,
 	       .help = "longest request line (414)");
@@ -129,6 +133,19 @@ static void web_net_up(struct net_if *nif, void *arg)
 		 WEB_HTTP_PORT, opt_conns, WEB_ECHO_PORT);
 }
 
+/* Request bodies larger than a connection's buffer live in pages. */
+static void *body_pages_alloc(void *ctx, size_t n)
+{
+	(void)ctx;
+	return page_alloc((n + PAGE_SIZE - 1) / PAGE_SIZE);
+}
+
+static void body_pages_free(void *ctx, void *p, size_t n)
+{
+	(void)ctx;
+	page_free(p, (n + PAGE_SIZE - 1) / PAGE_SIZE);
+}
+
 void app_main(void)
 {
 	struct http_server_config cfg;
@@ -137,6 +154,8 @@ void app_main(void)
 	cfg.limits.idle_timeout_ns = (uint64_t)opt_idle_timeout_ms * NS_PER_MS;
 	cfg.limits.max_requests = opt_max_requests;
 	cfg.limits.max_body = opt_max_body;
+	cfg.body_store = (struct http_body_store){ body_pages_alloc, body_pages_free, NULL };
+	cfg.body_mem_max = opt_body_mem;
 	cfg.limits.max_request_line = opt_max_line;
 	cfg.on_request = telemetry_on_request;
 	if (http_server_init(&web_srv, &cfg, web_conns, opt_conns) < 0)

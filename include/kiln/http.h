@@ -83,7 +83,9 @@ struct http_limits {
 	uint32_t max_head;
 	/* Header field lines (at most HTTP_MAX_HEADERS). More: 431. */
 	uint32_t max_headers;
-	/* Request body bytes (Content-Length or de-chunked). More: 413. */
+	/* Request body bytes (Content-Length or de-chunked). More: 413.
+	 * Bodies that do not fit HTTP_CONN_BUF behind their head need a
+	 * body store (struct http_server_config). */
 	uint32_t max_body;
 	/* Requests on one connection before it is closed (keep-alive). */
 	uint32_t max_requests;
@@ -285,8 +287,23 @@ struct http_log {
 	uint64_t bytes;
 };
 
+/* Memory for request bodies larger than the connection buffer: taken
+ * when such a body starts arriving, given back when the next request
+ * starts or the connection ends. alloc returns NULL when it cannot. */
+struct http_body_store {
+	void *(*alloc)(void *ctx, size_t n);
+	void (*free)(void *ctx, void *p, size_t n);
+	void *ctx;
+};
+
 struct http_server_config {
 	struct http_limits limits;
+	/* Large request bodies (up to limits.max_body each) come from here,
+	 * at most body_mem_max bytes over all connections at once; beyond
+	 * that a request gets 503. alloc NULL: every body must fit the
+	 * connection buffer (max_head + max_body <= HTTP_CONN_BUF). */
+	struct http_body_store body_store;
+	size_t body_mem_max;
 	/* Monotonic and wall-clock time in ns (NULL: time_now_ns and
 	 * time_wall_ns). */
 	uint64_t (*now_ns)(void);
@@ -329,6 +346,9 @@ struct http_parser {
 	bool started;                 /* bytes of an unfinished request seen */
 	bool body_in_buf;
 	size_t body_len;
+	const struct http_body_store *store;  /* NULL: bodies stay in buf */
+	uint8_t *big;                 /* a body gathered outside buf */
+	size_t big_cap;
 	int status;                   /* error status after HTTP_PARSE_ERROR */
 	struct http_req req;
 	struct http_header hdr[HTTP_MAX_HEADERS];
@@ -390,6 +410,8 @@ struct http_server {
 	char date_line[64];           /* "Server: Kiln\r\nDate: ...\r\n" */
 	uint32_t date_len;
 	struct http_stats stats;
+	struct http_body_store body_store;  /* cfg.body_store within budget */
+	size_t body_mem;              /* bytes of large bodies held now */
 };
 
 /*
@@ -444,8 +466,12 @@ enum http_parse_event {
 	HTTP_PARSE_ERROR,        /* p->status holds 400/408/413/414/417/431/501/505 */
 };
 
-/* Prepares p for a new connection; buf has HTTP_CONN_BUF bytes. */
-void http_parse_init(struct http_parser *p, const struct http_limits *lim, uint8_t *buf);
+/* Prepares p for a new connection; buf has HTTP_CONN_BUF bytes. store
+ * (may be NULL) holds bodies that do not fit buf. */
+void http_parse_init(struct http_parser *p, const struct http_limits *lim, uint8_t *buf,
+		     const struct http_body_store *store);
+/* Gives back what p holds from its store (when the connection ends). */
+void http_parse_release(struct http_parser *p);
 /*
  * Parses [data, data+len), which may split a request anywhere. Stores
  * the bytes consumed in *used and returns what happened. After

@@ -16,7 +16,10 @@
  *    that spans views, and a chunked body (de-chunked), is gathered in the
  *    buffer behind the head, which is moved there first (reloc), so one
  *    view never outlives its feed call: when feed returns HTTP_PARSE_MORE,
- *    nothing points into the caller's bytes.
+ *    nothing points into the caller's bytes. A body the buffer cannot
+ *    hold is gathered in memory from the server's body store, sized by
+ *    Content-Length (a chunked one grows by doubling), and given back
+ *    when the next request starts or the connection ends.
  *  - Grammar (RFC 9112 2-7): method SP request-target SP HTTP-version,
  *    single spaces; field lines "token ':' OWS value OWS"; lines end in
  *    CRLF or LF alone (RFC 9112 2.2 allows it); a CR not followed by LF
@@ -114,8 +117,18 @@ bool http_list_next(const char **src, const char *end, const char **el, size_t *
 	}
 }
 
+static void big_free(struct http_parser *p)
+{
+	if (p->big) {
+		p->store->free(p->store->ctx, p->big, p->big_cap);
+		p->big = NULL;
+		p->big_cap = 0;
+	}
+}
+
 static void parse_reset(struct http_parser *p)
 {
+	big_free(p);
 	p->state = P_HEAD;
 	p->hlen = 0;
 	p->scan = 0;
@@ -137,12 +150,21 @@ static void parse_reset(struct http_parser *p)
 	p->req.h_accept_encoding = -1;
 }
 
-void http_parse_init(struct http_parser *p, const struct http_limits *lim, uint8_t *buf)
+void http_parse_init(struct http_parser *p, const struct http_limits *lim, uint8_t *buf,
+		     const struct http_body_store *store)
 {
 	p->lim = lim;
 	p->buf = buf;
+	p->store = store && store->alloc ? store : NULL;
+	p->big = NULL;
+	p->big_cap = 0;
 	p->req.conn = NULL;
 	parse_reset(p);
+}
+
+void http_parse_release(struct http_parser *p)
+{
+	big_free(p);
 }
 
 /* Takes a line end: CRLF or a lone LF. A CR not before LF is not one. */
@@ -475,18 +497,55 @@ static void reloc(struct http_parser *p)
 	p->head = p->buf;
 }
 
-/* Gathers n body bytes behind the head in the buffer. */
+/* Makes room for a body of need bytes outside the buffer: the declared
+ * length, or for a chunked body twice what it has grown to. 0 or a
+ * status: 413 without a store, 503 when the store has no memory. */
+static int big_grow(struct http_parser *p, size_t need)
+{
+	if (!p->store)
+		return 413;
+	size_t cap = need;
+	if (p->req.chunked) {
+		cap = need < 8192 ? 16384 : 2 * need;
+		if (cap > p->lim->max_body)
+			cap = p->lim->max_body;
+	} else if (p->req.content_length > cap) {
+		cap = (size_t)p->req.content_length;
+	}
+	uint8_t *nb = p->store->alloc(p->store->ctx, cap);
+	if (!nb)
+		return 503;
+	memcpy(nb, p->big ? p->big : p->buf + p->head_len, p->body_len);
+	big_free(p);
+	p->big = nb;
+	p->big_cap = cap;
+	return 0;
+}
+
+/* Gathers n body bytes behind the head in the buffer, or in memory from
+ * the store once the buffer cannot hold them. */
 static int body_append(struct http_parser *p, const uint8_t *s, size_t n)
 {
 	if (!p->body_in_buf) {
 		reloc(p);
 		p->body_in_buf = true;
 	}
-	if (p->body_len + n > p->lim->max_body ||
-	    (size_t)p->head_len + p->body_len + n > HTTP_CONN_BUF)
+	size_t need = p->body_len + n;
+	if (need > p->lim->max_body)
 		return 413;
-	memcpy(p->buf + p->head_len + p->body_len, s, n);
-	p->body_len += n;
+	uint8_t *dst;
+	if (!p->big && (size_t)p->head_len + need <= HTTP_CONN_BUF) {
+		dst = p->buf + p->head_len;
+	} else {
+		if (need > p->big_cap) {
+			int st = big_grow(p, need);
+			if (st)
+				return st;
+		}
+		dst = p->big;
+	}
+	memcpy(dst + p->body_len, s, n);
+	p->body_len = need;
 	return 0;
 }
 
@@ -494,7 +553,7 @@ static void finish(struct http_parser *p)
 {
 	struct http_req *r = &p->req;
 	if (p->body_in_buf) {
-		r->body = p->body_len ? p->buf + p->head_len : NULL;
+		r->body = !p->body_len ? NULL : p->big ? p->big : p->buf + p->head_len;
 		r->body_len = p->body_len;
 	}
 	p->state = P_DONE;

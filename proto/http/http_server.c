@@ -54,6 +54,25 @@ void http_server_config_default(struct http_server_config *cfg)
 	cfg->auto_options = true;
 }
 
+/* The app's body store, within the server's budget. */
+static void *body_alloc(void *ctx, size_t n)
+{
+	struct http_server *srv = ctx;
+	if (n > srv->cfg.body_mem_max - srv->body_mem)
+		return NULL;
+	void *p = srv->cfg.body_store.alloc(srv->cfg.body_store.ctx, n);
+	if (p)
+		srv->body_mem += n;
+	return p;
+}
+
+static void body_free(void *ctx, void *p, size_t n)
+{
+	struct http_server *srv = ctx;
+	srv->body_mem -= n;
+	srv->cfg.body_store.free(srv->cfg.body_store.ctx, p, n);
+}
+
 int http_server_init(struct http_server *srv, const struct http_server_config *cfg,
 		     struct http_conn *conns, uint32_t nconns)
 {
@@ -63,10 +82,14 @@ int http_server_init(struct http_server *srv, const struct http_server_config *c
 	else
 		http_server_config_default(&srv->cfg);
 	const struct http_limits *l = &srv->cfg.limits;
+	bool store = srv->cfg.body_store.alloc && srv->cfg.body_store.free;
+	uint64_t in_buf = store ? 0 : l->max_body;
 	if (l->max_head < 32 || l->max_request_line < 16 || l->max_headers > HTTP_MAX_HEADERS ||
-	    (uint64_t)l->max_head + l->max_body > HTTP_CONN_BUF || l->max_requests == 0 ||
-	    !conns || !nconns)
+	    (uint64_t)l->max_head + in_buf > HTTP_CONN_BUF || l->max_body > (1u << 30) ||
+	    l->max_requests == 0 || !conns || !nconns)
 		return K_EINVAL;
+	if (store)
+		srv->body_store = (struct http_body_store){ body_alloc, body_free, srv };
 	if (!srv->cfg.now_ns)
 		srv->cfg.now_ns = time_now_ns;
 	if (!srv->cfg.wall_ns)
@@ -100,7 +123,7 @@ struct http_conn *http_conn_open(struct http_server *srv, const struct http_tran
 	c->state = HTTP_CS_OPEN;
 	c->in_use = true;
 	c->last_io = srv->cfg.now_ns();
-	http_parse_init(&c->parser, &srv->cfg.limits, c->buf);
+	http_parse_init(&c->parser, &srv->cfg.limits, c->buf, &srv->body_store);
 	c->parser.req.conn = c;
 	srv->active++;
 	srv->stats.conns_opened++;
@@ -111,6 +134,7 @@ struct http_conn *http_conn_open(struct http_server *srv, const struct http_tran
 static void conn_release(struct http_conn *c)
 {
 	struct http_server *srv = c->srv;
+	http_parse_release(&c->parser);
 	while (c->seg_count) {
 		struct http_out_seg *s = &c->seg[c->seg_head];
 		if (s->lent && s->done)

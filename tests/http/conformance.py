@@ -185,13 +185,21 @@ for piece in (b"3\r\nab", b"c\r\n", b"2\r", b"\nde\r\n0\r\n", b"\r\n"):
 r = Reader(s).response()
 s.close()
 check("body-chunked-split", r.status == 200 and r.body == b"5 bytes\nabcde", repr(r.body))
+# bodies larger than a connection's buffer (gathered in memory from the body store)
+big = bytes(range(256)) * 800
+r = request(b"POST /api/echo HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % len(big) + big)
+check("body-large", r.status == 200 and r.body == b"204800 bytes\n", repr(r.body[:40]))
+r = request(b"POST /api/echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" +
+            b"".join(b"%x\r\n" % 4000 + big[i:i + 4000] + b"\r\n" for i in range(0, 80000, 4000)) +
+            b"0\r\n\r\n")
+check("body-large-chunked", r.status == 200 and r.body == b"80000 bytes\n", repr(r.body[:40]))
 
 # ---- errors ---------------------------------------------------------------------
 expect_status("400-bad-request-line", b"GET\r\n\r\n", 400)
 expect_status("400-bad-header", b"GET / HTTP/1.1\r\nHost: t\r\nNo colon here\r\n\r\n", 400)
 expect_status("400-no-host", b"GET / HTTP/1.1\r\n\r\n", 400)
 expect_status("413-body-too-large",
-              b"POST /api/echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n", 413)
+              b"POST /api/echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100000000\r\n\r\n", 413)
 expect_status("414-uri-too-long",
               b"GET /" + b"a" * 6000 + b" HTTP/1.1\r\nHost: t\r\n\r\n", 414)
 expect_status("431-too-many-headers", b"GET / HTTP/1.1\r\nHost: t\r\n" +

@@ -8,7 +8,9 @@
 #
 # Two boots: one with small limits for conformance (16 connections, 2 s
 # request timeout, 4 s idle, 5 requests per connection, 4 KiB request
-# line), one with the defaults for curl, wrk and the browser. QEMU is
+# line), one with the defaults for curl, wrk and the browser. The same
+# conformance checks also run against the native variant
+# ($BUILD/native/webserver, one core, same limits) on loopback. QEMU is
 # always TCG; every process started here is ended by PID on exit.
 # Environment: BUILD (build), ARCH (x86_64), HTTP_WRK_SECONDS (3).
 set -u
@@ -77,6 +79,32 @@ else
 	fail=$((fail + 1)); echo "FAIL http/boot-conformance: no answer"; tail -n 20 "$out/conformance.log"
 fi
 stop
+
+# ---- the same conformance against the native variant (one core, so the
+# connection limit is the whole server's) ----------------------------------
+native=$BUILD/native/webserver
+if [ -x "$native" ]; then
+	nport=$(free_port)
+	off=$((nport - 80))
+	"$native" bind=127.0.0.1 port_offset=$off cpus=1 http_conns=16 http_req_timeout_ms=2000 \
+		http_idle_timeout_ms=4000 http_max_requests=5 http_max_line=4096 \
+		>"$out/native.log" 2>&1 &
+	npid=$!
+	pids="$pids $npid"
+	i=0
+	until curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$nport/health" || [ $i -ge 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	count "$(timeout 180 python3 "$dir/conformance.py" 127.0.0.1 "$nport" $((off + 7)) 2>&1 |
+		sed 's/^ok /ok native-/; s/^FAIL /FAIL native-/')"
+	kill "$npid" 2>/dev/null
+	wait "$npid" 2>/dev/null
+	pids=$(echo "$pids" | sed "s/ $npid\b//")
+else
+	echo "SKIP native-conformance: $native not built"
+	skipped=$((skipped + 1))
+fi
 
 # ---- curl, wrk, browser against the defaults ------------------------------------
 if ! boot "$out/serve.log" ""; then

@@ -471,7 +471,7 @@ static void test_request_view(void **state)
 	const char *req = "GET /p/a?x=1&y HTTP/1.1\r\nHost: h:1\r\nX-A:  one two  \r\n"
 			  "accept-encoding: br;q=1, GZIP;q=0.5\r\n\r\n";
 	size_t used;
-	http_parse_init(&p, &lim, buf);
+	http_parse_init(&p, &lim, buf, NULL);
 	assert_int_equal(http_parse_feed(&p, (const uint8_t *)req, strlen(req), &used),
 			 HTTP_PARSE_REQUEST);
 	assert_int_equal(used, strlen(req));
@@ -496,6 +496,128 @@ static void test_request_view(void **state)
 	assert_ptr_equal(r->path, req + 4);
 }
 
+/* A body store over malloc that counts, and can be told to fail. */
+struct counting_store {
+	size_t held, allocs, frees;
+	bool fail;
+};
+
+static void *cs_alloc(void *ctx, size_t n)
+{
+	struct counting_store *s = ctx;
+	if (s->fail)
+		return NULL;
+	s->held += n;
+	s->allocs++;
+	return malloc(n);
+}
+
+static void cs_free(void *ctx, void *p, size_t n)
+{
+	struct counting_store *s = ctx;
+	assert_true(s->held >= n);
+	s->held -= n;
+	s->frees++;
+	free(p);
+}
+
+/* Feeds req in pieces of step bytes until the parser reports something
+ * other than MORE; returns that. */
+static enum http_parse_event feed_steps(struct http_parser *p, const uint8_t *req, size_t len,
+					size_t step)
+{
+	enum http_parse_event ev = HTTP_PARSE_MORE;
+	size_t off = 0;
+	while (off < len) {
+		size_t n = len - off < step ? len - off : step, used;
+		ev = http_parse_feed(p, req + off, n, &used);
+		off += used;
+		if (ev != HTTP_PARSE_MORE)
+			break;
+		assert_int_equal(used, n);
+	}
+	return ev;
+}
+
+/* Bodies larger than the connection buffer: gathered byte-exact in
+ * store memory (by Content-Length, or growing for chunked), given back
+ * when the next request starts or on release; 413 without a store or
+ * past max_body, 503 when the store is out of memory. */
+static void test_large_bodies(void **state)
+{
+	(void)state;
+	static uint8_t buf[HTTP_CONN_BUF];
+	static uint8_t req[300000];
+	struct http_limits lim = HTTP_LIMITS_DEFAULT;
+	lim.max_body = 200000;
+	struct counting_store cs = { 0 };
+	struct http_body_store store = { cs_alloc, cs_free, &cs };
+	struct http_parser p;
+	const size_t blen = 100000;
+
+	/* Content-Length, arriving in 1448-byte views */
+	int h = snprintf((char *)req, 128, "POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: %zu\r\n\r\n",
+			 blen);
+	for (size_t i = 0; i < blen; i++)
+		req[h + i] = (uint8_t)(i * 7 + (i >> 9));
+	http_parse_init(&p, &lim, buf, &store);
+	assert_int_equal(feed_steps(&p, req, h + blen, 1448), HTTP_PARSE_REQUEST);
+	assert_int_equal(p.req.body_len, blen);
+	assert_memory_equal(p.req.body, req + h, blen);
+	assert_int_equal(cs.allocs, 1);                 /* sized once, by Content-Length */
+	assert_int_equal(cs.held, blen);
+	/* the next request gives it back */
+	const char *get = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+	size_t used;
+	assert_int_equal(http_parse_feed(&p, (const uint8_t *)get, strlen(get), &used),
+			 HTTP_PARSE_REQUEST);
+	assert_int_equal(cs.held, 0);
+
+	/* chunked, 1000-byte chunks, fed 977 bytes at a time: grows */
+	size_t n = (size_t)snprintf((char *)req, 128,
+				    "POST /u HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
+	static uint8_t want[150000];
+	for (size_t k = 0; k < 150; k++) {
+		n += (size_t)sprintf((char *)req + n, "3e8\r\n");
+		for (size_t i = 0; i < 1000; i++)
+			req[n++] = want[k * 1000 + i] = (uint8_t)(k + i * 3);
+		req[n++] = '\r';
+		req[n++] = '\n';
+	}
+	n += (size_t)sprintf((char *)req + n, "0\r\n\r\n");
+	assert_int_equal(feed_steps(&p, req, n, 977), HTTP_PARSE_REQUEST);
+	assert_int_equal(p.req.body_len, sizeof want);
+	assert_memory_equal(p.req.body, want, sizeof want);
+	assert_true(cs.allocs > 2);
+	http_parse_release(&p);
+	assert_int_equal(cs.held, 0);
+	assert_int_equal(cs.allocs, cs.frees);
+
+	/* the store is out of memory: 503, nothing held */
+	cs.fail = true;
+	h = snprintf((char *)req, 128, "POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: %zu\r\n\r\n",
+		     blen);
+	http_parse_init(&p, &lim, buf, &store);
+	assert_int_equal(feed_steps(&p, req, h + blen, 1448), HTTP_PARSE_ERROR);
+	assert_int_equal(p.status, 503);
+	http_parse_release(&p);
+	cs.fail = false;
+
+	/* no store: what does not fit the buffer is 413 */
+	http_parse_init(&p, &lim, buf, NULL);
+	assert_int_equal(feed_steps(&p, req, h + blen, 1448), HTTP_PARSE_ERROR);
+	assert_int_equal(p.status, 413);
+
+	/* past max_body: 413 from the head alone */
+	h = snprintf((char *)req, 128, "POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 200001\r\n\r\n");
+	http_parse_init(&p, &lim, buf, &store);
+	assert_int_equal(http_parse_feed(&p, req, (size_t)h, &used), HTTP_PARSE_ERROR);
+	assert_int_equal(p.status, 413);
+	http_parse_release(&p);
+	assert_int_equal(cs.held, 0);
+	assert_int_equal(cs.allocs, cs.frees);
+}
+
 static bool ae(const char *value, const char *coding)
 {
 	static uint8_t buf[HTTP_CONN_BUF];
@@ -504,7 +626,7 @@ static bool ae(const char *value, const char *coding)
 	char req[256];
 	size_t used;
 	snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: a\r\nAccept-Encoding: %s\r\n\r\n", value);
-	http_parse_init(&p, &lim, buf);
+	http_parse_init(&p, &lim, buf, NULL);
 	assert_int_equal(http_parse_feed(&p, (const uint8_t *)req, strlen(req), &used),
 			 HTTP_PARSE_REQUEST);
 	return http_accepts_encoding(&p.req, coding);
@@ -1032,6 +1154,7 @@ int main(void)
 		cmocka_unit_test_setup(test_good_variants, setup),
 		cmocka_unit_test(test_request_view),
 		cmocka_unit_test(test_accept_encoding),
+		cmocka_unit_test(test_large_bodies),
 		cmocka_unit_test_setup(test_splits, setup),
 		cmocka_unit_test_setup(test_pipelining, setup),
 		cmocka_unit_test_setup(test_deferred_in_order, setup),
