@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <kiln/task.h>
+
 /* 10.0.2.15 is NET_IP4(10, 0, 2, 15). */
 #define NET_IP4(a, b, c, d) \
 	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
@@ -171,5 +173,49 @@ int udp_sendto_borrowed(struct udp_pcb *pcb, uint32_t addr, uint16_t port,
 
 /* Copies up to n payload bytes from offset off; returns how many. */
 size_t udp_rx_copy(const struct udp_rx *rx, size_t off, void *dst, size_t n);
+
+/* ==== UDP as waiting calls for tasks (net/udp_task.c) =========================
+ *
+ * A bound port whose datagrams are copied on arrival into the socket's
+ * own ring (UDP has no flow control: what does not fit - more than
+ * UDP_SOCK_SLOTS datagrams or UDP_SOCK_BYTES bytes waiting - is dropped
+ * and counted in dropped). A task takes them in order with
+ * udp_sock_recvfrom(), which waits; sending never waits. The struct is
+ * caller-allocated and must stay in place while bound; its fields are the
+ * layer's. Calls that wait return K_EINVAL outside a task.
+ */
+#define UDP_SOCK_SLOTS 32
+#define UDP_SOCK_BYTES 16384
+
+struct udp_sock {
+	struct udp_pcb pcb;
+	struct event ev;
+	bool open;
+	unsigned head, count;       /* datagrams waiting: q[head], ... */
+	uint32_t wr;                /* where the next one is copied in buf */
+	uint32_t used;              /* bytes waiting */
+	uint64_t dropped;
+	struct udp_sock_dgram {
+		uint32_t addr, off, len;
+		uint16_t port;
+	} q[UDP_SOCK_SLOTS];
+	uint8_t buf[UDP_SOCK_BYTES];
+};
+
+/* udp_bind() for udp_sock_recvfrom(); same errors. */
+int udp_sock_bind(struct udp_sock *s, struct net_if *nif, uint16_t port);
+/* Unbinds and drops what waits; a task waiting in recvfrom gets K_ECLOSED. */
+void udp_sock_close(struct udp_sock *s);
+/*
+ * Waits for the next datagram (timeout_ns 0: no limit), copies up to len
+ * bytes of it to buf (the rest of a longer one is discarded), stores its
+ * source in *addr and *port (either may be NULL) and returns the bytes
+ * copied. K_ETIMEDOUT, K_ECLOSED.
+ */
+int udp_sock_recvfrom(struct udp_sock *s, void *buf, size_t len, uint32_t *addr,
+		      uint16_t *port, uint64_t timeout_ns);
+/* udp_sendto() from the socket's port. */
+int udp_sock_sendto(struct udp_sock *s, uint32_t addr, uint16_t port, const void *data,
+		    size_t len);
 
 #endif
