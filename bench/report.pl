@@ -21,6 +21,7 @@ while (<$m>) {
 close $m;
 
 my %d;    # {server}{workload} => [ rows ]
+my %lost; # {server}{workload} => rounds in which the server answered nothing
 open(my $r, '<', "$out/raw.tsv") or die "report.pl: $out/raw.tsv: $!\n";
 my @cols = split /\t/, do { my $h = <$r>; chomp $h; $h };
 while (<$r>) {
@@ -28,6 +29,12 @@ while (<$r>) {
 	my @f = split /\t/, $_, -1;
 	my %row;
 	@row{@cols} = @f;
+	# A round in which the server answered nothing (it did not boot or
+	# its network stalled) is reported, not counted as a zero.
+	if ($row{value} == 0 && $row{workload} !~ /^(boot-|mem)/) {
+		$lost{ $row{server} }{ $row{workload} }++;
+		next;
+	}
 	push @{ $d{ $row{server} }{ $row{workload} } }, \%row;
 }
 close $r;
@@ -198,6 +205,12 @@ push @notes, 'All host CPUs were busy (client, QEMU and the rest competed for 2 
 push @notes, 'Other processes on the host (outside this benchmark) used 30 % of a core or more during: '
 	. join(', ', @{ $sat{rest} }) . '; those numbers are depressed and noisy' if $sat{rest};
 push @notes, "$wlabel{$_}: $na{$_}" for grep { $na{$_} } @wl;
+for my $s (sort keys %lost) {
+	for my $w (sort keys %{ $lost{$s} }) {
+		my $n = $lost{$s}{$w};
+		push @notes, ($name{$s} // $s) . ", " . ($wlabel{$w} // $w) . ": no answer in $n round(s); the median is of the other rounds (the guest log under logs/ says why)";
+	}
+}
 if (@notes) {
 	$md .= "## Notes\n\n" . join('', map { "- $_\n" } @notes) . "\n";
 }
