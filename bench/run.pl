@@ -491,9 +491,14 @@ sub serve_round {
 	my ($ip, $port, $uport) = target($srv);
 	my $url = "http://$ip:$port";
 	run_wrk($h->{pid}, "$url/health", 32, $M{warm}) if $M{warm};
+	my $dead = 0;
 	for my $w (@WORK) {
 		my $unit = $w->{unit} || 'req/s';
 		if ($w->{na} && $srv =~ $w->{na}) {
+			next;
+		}
+		if ($dead) {
+			record($round, $srv, $w->{id}, $unit, { value => 0, err => 'server stopped answering' });
 			next;
 		}
 		my $r = $w->{udp} ? run_udp($h->{pid}, $ip, $uport, $M{dur})
@@ -507,6 +512,12 @@ sub serve_round {
 			$srv =~ /^host/ ? sprintf('server %d', $c->{server}) : sprintf('vcpu %d, qemu main %d', $c->{vcpu}, $c->{main}),
 			$c->{rest}, $r->{err} ? "  [$r->{err}]" : '';
 		if (open(my $lf, '>>', $h->{log} . '.load')) { print $lf "== $w->{id}\n$r->{raw}\n"; }
+		# Nothing answered: if /health is gone too, skip the rest of
+		# this round rather than wait out every workload's timeouts.
+		if (!$r->{value} && !probe_200($ip, $port, 2)) {
+			$dead = 1;
+			print "  $srv: stopped answering; the rest of this round is skipped (log: $h->{log})\n";
+		}
 	}
 	stop_pid($h->{pid});
 	return 1;
