@@ -48,13 +48,13 @@ struct net_if {
 static struct net_if native_if;
 struct native_io native_io;
 
-struct udp_sock {
+struct native_udp {
 	struct native_ev ev;
 	int fd;
 	struct udp_pcb *pcb;
 };
 
-static struct udp_sock socks[NATIVE_UDP_SOCKS];
+static struct native_udp socks[NATIVE_UDP_SOCKS];
 static uint8_t rx_bufs[NATIVE_UDP_BATCH][NATIVE_UDP_MAX];
 
 /* ---- interface ------------------------------------------------------------------ */
@@ -127,7 +127,7 @@ int net_dhcp_info(const struct net_if *nif, struct net_dhcp_info *out)
 
 /* ---- UDP --------------------------------------------------------------------------- */
 
-static struct udp_sock *sock_of(const struct udp_pcb *pcb)
+static struct native_udp *sock_of(const struct udp_pcb *pcb)
 {
 	for (int i = 0; i < NATIVE_UDP_SOCKS; i++)
 		if (socks[i].pcb == pcb)
@@ -137,7 +137,7 @@ static struct udp_sock *sock_of(const struct udp_pcb *pcb)
 
 static void udp_event(struct native_ev *ev, uint32_t events)
 {
-	struct udp_sock *s = (struct udp_sock *)ev;
+	struct native_udp *s = (struct native_udp *)ev;
 	struct mmsghdr msgs[NATIVE_UDP_BATCH];
 	struct iovec iov[NATIVE_UDP_BATCH];
 	struct sockaddr_in from[NATIVE_UDP_BATCH];
@@ -189,7 +189,7 @@ int udp_bind(struct udp_pcb *pcb, struct net_if *nif, uint16_t port,
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	socklen_t sl = sizeof sa;
 	int one = 1, sport = native_port(port);
-	struct udp_sock *s;
+	struct native_udp *s;
 
 	if (pcb->bound || sock_of(pcb))
 		return K_EALREADY;
@@ -230,7 +230,7 @@ int udp_bind(struct udp_pcb *pcb, struct net_if *nif, uint16_t port,
 
 void udp_unbind(struct udp_pcb *pcb)
 {
-	struct udp_sock *s = sock_of(pcb);
+	struct native_udp *s = sock_of(pcb);
 
 	if (!s)
 		return;
@@ -242,7 +242,7 @@ void udp_unbind(struct udp_pcb *pcb)
 
 int udp_sendto(struct udp_pcb *pcb, uint32_t addr, uint16_t port, const void *data, size_t len)
 {
-	struct udp_sock *s = sock_of(pcb);
+	struct native_udp *s = sock_of(pcb);
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
 				  .sin_addr.s_addr = htonl(addr) };
 
