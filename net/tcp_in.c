@@ -262,6 +262,16 @@ static void ooo_renege_last(struct tcp_conn *c)
 	TCP_STAT(c->st, ooo_dropped);
 }
 
+/* Reports [l, r), received twice, in the next ACK (RFC 2883). */
+static void dsack_note(struct tcp_conn *c, uint32_t l, uint32_t r)
+{
+	if (!(c->flags & TF_SACK))
+		return;
+	c->dsack[0] = l;
+	c->dsack[1] = r;
+	c->flags |= TF_DSACK;
+}
+
 /* Holds [seq, seq+len) (nb, trimmed to exactly that) out of order. */
 static void ooo_insert(struct tcp_conn *c, struct nbuf *nb, uint32_t seq, uint32_t len, bool fin)
 {
@@ -274,12 +284,8 @@ static void ooo_insert(struct tcp_conn *c, struct nbuf *nb, uint32_t seq, uint32
 			if (fin && o->end == end)
 				o->fin = true;
 			TCP_STAT(st, dup_segs);
-			if (c->flags & TF_SACK) {
-				c->dsack[0] = seq;           /* RFC 2883 */
-				c->dsack[1] = end;
-				c->flags |= TF_DSACK;
-				c->ooo_last = (uint8_t)p;    /* its island follows it */
-			}
+			dsack_note(c, seq, end);
+			c->ooo_last = (uint8_t)p;            /* its island follows it */
 			goto drop;
 		}
 		if (SEQ_LEQ(o->seq, seq) && SEQ_LT(seq, o->end)) {
@@ -401,11 +407,8 @@ static void tcp_data(struct tcp_conn *c, struct nbuf *nb, const struct tcp_seg *
 		if (k >= len && !(fin && k == len)) {
 			TCP_STAT(st, dup_segs);
 			c->flags |= TF_ACK_NOW;
-			if (len && (c->flags & TF_SACK)) {
-				c->dsack[0] = seq;             /* RFC 2883: tell the sender */
-				c->dsack[1] = seq + len;
-				c->flags |= TF_DSACK;
-			}
+			if (len)
+				dsack_note(c, seq, seq + len);
 			goto drop;
 		}
 		if (k > len)

@@ -231,8 +231,19 @@ static uint16_t wnd_field(struct tcp_conn *c)
 	return (uint16_t)f;
 }
 
+/* SACK blocks the next segment carries: a pending D-SACK and the islands
+ * held, as many as fit beside the timestamps (RFC 2018 3). */
+static unsigned sack_blocks(const struct tcp_conn *c)
+{
+	if (!(c->flags & TF_SACK))
+		return 0;
+	unsigned want = c->nooo + !!(c->flags & TF_DSACK);
+	unsigned max = (c->flags & TF_TS) ? 3 : 4;
+	return want < max ? want : max;
+}
+
 /* TS and SACK options of a synchronized-state segment; returns the length. */
-static unsigned data_options(struct tcp_conn *c, uint8_t *o, bool sack)
+static unsigned data_options(struct tcp_conn *c, uint8_t *o)
 {
 	unsigned n = 0;
 	if (c->flags & TF_TS) {
@@ -244,29 +255,27 @@ static unsigned data_options(struct tcp_conn *c, uint8_t *o, bool sack)
 		net_put32(o + n + 4, c->ts_recent);
 		n += 8;
 	}
-	bool dsack = (c->flags & TF_DSACK) != 0;
-	if (sack && (c->flags & TF_SACK) && (c->nooo || dsack)) {
-		unsigned max = (c->flags & TF_TS) ? 3 : 4, k = 0;
-		o[n++] = TCPOPT_NOP;
-		o[n++] = TCPOPT_NOP;
-		o[n++] = TCPOPT_SACK;
-		uint8_t *len = &o[n++];
-		if (dsack) {                    /* RFC 2883: the duplicate first */
-			net_put32(o + n, c->dsack[0]);
-			net_put32(o + n + 4, c->dsack[1]);
-			n += 8;
-			k++;
-			c->flags &= ~(uint32_t)TF_DSACK;
-		}
-		/* RFC 2018 4: the block with the most recent segment first. */
-		unsigned first = c->ooo_last < c->nooo ? c->ooo_last : 0;
-		for (unsigned i = 0; i < c->nooo && k < max; i++, k++) {
-			unsigned j = i == 0 ? first : (i <= first ? i - 1 : i);
-			net_put32(o + n, c->ooo[j].seq);
-			net_put32(o + n + 4, c->ooo[j].end);
-			n += 8;
-		}
-		*len = (uint8_t)(2 + 8 * k);
+	unsigned blocks = sack_blocks(c), k = 0;
+	if (!blocks)
+		return n;
+	o[n++] = TCPOPT_NOP;
+	o[n++] = TCPOPT_NOP;
+	o[n++] = TCPOPT_SACK;
+	o[n++] = (uint8_t)(2 + 8 * blocks);
+	if (c->flags & TF_DSACK) {              /* RFC 2883: the duplicate first */
+		net_put32(o + n, c->dsack[0]);
+		net_put32(o + n + 4, c->dsack[1]);
+		n += 8;
+		k++;
+		c->flags &= ~(uint32_t)TF_DSACK;
+	}
+	/* RFC 2018 4: the block with the most recent segment first. */
+	unsigned first = c->ooo_last < c->nooo ? c->ooo_last : 0;
+	for (unsigned i = 0; k < blocks; i++, k++) {
+		unsigned j = i == 0 ? first : (i <= first ? i - 1 : i);
+		net_put32(o + n, c->ooo[j].seq);
+		net_put32(o + n + 4, c->ooo[j].end);
+		n += 8;
 	}
 	return n;
 }
@@ -276,14 +285,8 @@ static unsigned data_options(struct tcp_conn *c, uint8_t *o, bool sack)
  * full segment never outgrows the path MTU while we hold islands. */
 static uint32_t seg_room(const struct tcp_conn *c)
 {
-	uint32_t room = c->mss;
-	unsigned blocks = c->nooo + !!(c->flags & TF_DSACK);
-	if ((c->flags & TF_SACK) && blocks) {
-		unsigned max = (c->flags & TF_TS) ? 3 : 4;
-		unsigned k = blocks < max ? blocks : max;
-		room -= 4 + 8 * k;
-	}
-	return room;
+	unsigned k = sack_blocks(c);
+	return k ? c->mss - (4 + 8 * k) : c->mss;
 }
 
 static void acked_sent(struct tcp_conn *c)
@@ -302,7 +305,7 @@ static int send_data(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t fla
 		.seq = seq, .ack = c->rcv_nxt, .flags = (uint8_t)(flags | TCP_ACK),
 		.opts = opts,
 	};
-	o.optlen = data_options(c, opts, true);
+	o.optlen = data_options(c, opts);
 	o.wnd = wnd_field(c);
 	if (SEQ_LT(seq, c->snd_max) && (len || (flags & TCP_FIN)))
 		TCP_STAT(c->st, retransmits);

@@ -33,26 +33,7 @@
 #include <kiln/tcp.h>
 #include <kiln/time.h>
 
-/* ---- deadlines ------------------------------------------------------------ */
-
-static uint64_t deadline_of(uint64_t timeout_ns)
-{
-	if (timeout_ns == 0)
-		return 0;
-	uint64_t now = time_now_ns();
-	return now + timeout_ns < now ? UINT64_MAX : now + timeout_ns;
-}
-
-/* Waits on ev until signalled or the deadline (0: none). */
-static int wait_until(struct event *ev, uint64_t deadline)
-{
-	if (deadline == 0)
-		return event_wait(ev, 0);
-	uint64_t now = time_now_ns();
-	if (now >= deadline)
-		return K_ETIMEDOUT;
-	return event_wait(ev, deadline - now);
-}
+#include "task_wait.h"
 
 /* ---- stream handlers (the loop side) ----------------------------------------- */
 
@@ -197,11 +178,11 @@ int tcp_stream_accept(struct tcp_stream_listener *l, struct tcp_stream *s, uint6
 {
 	if (!task_current())
 		return K_EINVAL;
-	uint64_t deadline = deadline_of(timeout_ns);
+	uint64_t deadline = task_deadline_of(timeout_ns);
 	while (l->nq == 0) {
 		if (!l->open)
 			return K_ECLOSED;
-		int ret = wait_until(&l->ev, deadline);
+		int ret = task_wait_until(&l->ev, deadline);
 		if (ret < 0)
 			return ret;
 	}
@@ -227,14 +208,14 @@ int tcp_stream_connect(struct tcp_stream *s, struct net_if *nif, uint32_t addr, 
 	if (!task_current())
 		return K_EINVAL;
 	stream_init(s);
-	uint64_t deadline = deadline_of(timeout_ns);
+	uint64_t deadline = task_deadline_of(timeout_ns);
 	struct tcp_conn *c;
 	int ret = tcp_connect(nif, addr, port, &stream_handlers, s, &c);
 	if (ret < 0)
 		return ret;
 	s->conn = c;
 	while (!s->connected && s->conn) {
-		ret = wait_until(&s->ev, deadline);
+		ret = task_wait_until(&s->ev, deadline);
 		if (ret == K_ETIMEDOUT && !s->connected && s->conn) {
 			tcp_stream_abort(s);
 			return K_ETIMEDOUT;
@@ -253,13 +234,13 @@ int tcp_stream_read(struct tcp_stream *s, void *buf, size_t len, uint64_t timeou
 		return K_EINVAL;
 	if (len > __INT_MAX__)
 		len = __INT_MAX__;
-	uint64_t deadline = deadline_of(timeout_ns);
+	uint64_t deadline = task_deadline_of(timeout_ns);
 	while (!s->view_len) {
 		if (s->eof || len == 0)
 			return 0;
 		if (!s->conn)
 			return stream_gone(s);
-		int ret = wait_until(&s->ev, deadline);
+		int ret = task_wait_until(&s->ev, deadline);
 		if (ret < 0)
 			return ret;
 	}
@@ -286,7 +267,7 @@ int tcp_stream_write(struct tcp_stream *s, const void *data, size_t len, uint64_
 		return K_EINVAL;
 	if (len > __INT_MAX__)
 		return K_EMSGSIZE;
-	uint64_t deadline = deadline_of(timeout_ns);
+	uint64_t deadline = task_deadline_of(timeout_ns);
 	const uint8_t *src = data;
 	size_t done = 0;
 	int ret = K_OK;
@@ -305,7 +286,7 @@ int tcp_stream_write(struct tcp_stream *s, const void *data, size_t len, uint64_
 		 * when ACKs free some. */
 		if (ret != K_EAGAIN && ret != 0)
 			break;
-		ret = wait_until(&s->ev, deadline);
+		ret = task_wait_until(&s->ev, deadline);
 		if (ret < 0)
 			break;
 	}

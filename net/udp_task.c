@@ -28,6 +28,8 @@
 #include <kiln/task.h>
 #include <kiln/time.h>
 
+#include "task_wait.h"
+
 /* Where a datagram of n bytes can go in buf, or -1 when it cannot now. */
 static long ring_place(const struct udp_sock *s, uint32_t n)
 {
@@ -49,12 +51,12 @@ static void sock_recv(struct udp_pcb *pcb, const struct udp_rx *rx, void *arg)
 {
 	struct udp_sock *s = arg;
 	(void)pcb;
-	long at = ring_place(s, (uint32_t)(rx->total_len < UINT32_MAX ? rx->total_len : UINT32_MAX));
+	uint32_t n = (uint32_t)rx->total_len;        /* at most 65507 */
+	long at = ring_place(s, n);
 	if (at < 0) {
 		s->dropped++;
 		return;
 	}
-	uint32_t n = (uint32_t)rx->total_len;
 	udp_rx_copy(rx, 0, s->buf + at, n);
 	struct udp_sock_dgram *d = &s->q[(s->head + s->count) % UDP_SOCK_SLOTS];
 	d->addr = rx->src_addr;
@@ -95,15 +97,13 @@ int udp_sock_recvfrom(struct udp_sock *s, void *buf, size_t len, uint32_t *addr,
 {
 	if (!task_current())
 		return K_EINVAL;
-	uint64_t start = time_now_ns();
+	uint64_t deadline = task_deadline_of(timeout_ns);
 	for (;;) {
 		if (!s->open)
 			return K_ECLOSED;
 		if (s->count) {
 			const struct udp_sock_dgram *d = &s->q[s->head];
 			size_t n = d->len < len ? d->len : len;
-			if (n > INT32_MAX)
-				n = INT32_MAX;
 			memcpy(buf, s->buf + d->off, n);
 			if (addr)
 				*addr = d->addr;
@@ -115,15 +115,7 @@ int udp_sock_recvfrom(struct udp_sock *s, void *buf, size_t len, uint32_t *addr,
 				s->wr = 0;
 			return (int)n;
 		}
-		uint64_t wait = 0;
-		if (timeout_ns) {
-			uint64_t spent = time_now_ns() - start;
-			if (spent >= timeout_ns)
-				return K_ETIMEDOUT;
-			wait = timeout_ns - spent;
-		}
-		int ret = event_wait(&s->ev, wait);
-		if (ret == K_ETIMEDOUT && !s->count)
+		if (task_wait_until(&s->ev, deadline) == K_ETIMEDOUT && !s->count)
 			return s->open ? K_ETIMEDOUT : K_ECLOSED;
 	}
 }

@@ -133,17 +133,19 @@ static void web_net_up(struct net_if *nif, void *arg)
 		 WEB_HTTP_PORT, opt_conns, WEB_ECHO_PORT);
 }
 
-/* Request bodies larger than a connection's buffer live in pages. */
-static void *body_pages_alloc(void *ctx, size_t n)
+/* Request bodies larger than a connection's buffer: whole pages from
+ * kmalloc (not zeroed: every byte is written before it is read). */
+static void *body_mem_alloc(void *ctx, size_t n)
 {
 	(void)ctx;
-	return page_alloc((n + PAGE_SIZE - 1) / PAGE_SIZE);
+	return kmalloc(n);
 }
 
-static void body_pages_free(void *ctx, void *p, size_t n)
+static void body_mem_free(void *ctx, void *p, size_t n)
 {
 	(void)ctx;
-	page_free(p, (n + PAGE_SIZE - 1) / PAGE_SIZE);
+	(void)n;
+	kfree(p);
 }
 
 void app_main(void)
@@ -154,7 +156,7 @@ void app_main(void)
 	cfg.limits.idle_timeout_ns = (uint64_t)opt_idle_timeout_ms * NS_PER_MS;
 	cfg.limits.max_requests = opt_max_requests;
 	cfg.limits.max_body = opt_max_body;
-	cfg.body_store = (struct http_body_store){ body_pages_alloc, body_pages_free, NULL };
+	cfg.body_store = (struct http_body_store){ body_mem_alloc, body_mem_free, NULL };
 	cfg.body_mem_max = opt_body_mem;
 	cfg.limits.max_request_line = opt_max_line;
 	cfg.on_request = telemetry_on_request;

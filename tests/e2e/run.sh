@@ -287,7 +287,7 @@ impaired_checks() {
 	what="loss 5% reorder 25% duplicate 1% delay 2ms"
 	if [ $have_netem = 1 ]; then
 		how="tc netem on $tap (Linux->guest)"
-		boot impaired "ip=$guest_ip/24 gw=$host_ip"
+		boot impaired "ip=$guest_ip/24 gw=$host_ip stats=10"
 		nsx tc qdisc add dev "$tap" root netem loss 5% reorder 25% duplicate 1% delay 2ms
 	else
 		# No sch_netem in this kernel: the relay owns the TAP, QEMU
