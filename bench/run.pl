@@ -21,6 +21,8 @@
 #   BENCH_TAP    TAP device (default kiln-bench0); BENCH_NET 10.81.N (default 10.81.0)
 #   BENCH_ROUNDS, BENCH_SECONDS, BENCH_BOOTS   override the mode's numbers
 #   BENCH_SERVERS  comma list among kiln,linux-nginx,linux-native,host-native,host-nginx
+#   BENCH_WORKLOADS  comma list of workload ids (health128, health256, newconn,
+#                compute100, download, upload, udp); default all
 #   WRK_THREADS  wrk threads (default 1)
 # Exit status: 0 done, 1 error, 77 skipped (not root, no /dev/net/tun, no wrk).
 use strict;
@@ -139,6 +141,12 @@ my @WORK = (
 	  na => qr/nginx/, why => 'nginx does no UDP echo' },
 );
 @WORK = grep { $_->{id} =~ /^(health128|udp)$/ } @WORK if $mode eq 'smoke';
+if ($ENV{BENCH_WORKLOADS}) {
+	my %w = map { $_ => 1 } split /,/, $ENV{BENCH_WORKLOADS};
+	my @bad = grep { my $id = $_; !grep { $_->{id} eq $id } @WORK } keys %w;
+	die "run.pl: unknown BENCH_WORKLOADS: @bad (have: @{[map { $_->{id} } @WORK]})\n" if @bad;
+	@WORK = grep { $w{$_->{id}} } @WORK;
+}
 
 # ---- processes, TAP, cleanup ------------------------------------------------
 my %live;    # pid => what, for cleanup

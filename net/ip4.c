@@ -156,6 +156,16 @@ static int ip4_send_link(struct net_if *nif, struct nbuf *nb, uint32_t next_hop)
 	return arp_output(nif, nb, next_hop);
 }
 
+/* The largest datagram a packet of total bytes puts on the wire: itself,
+ * or for TSO one segment of it (the TCP header sits at csum_start). */
+static size_t wire_len(const struct nbuf *nb, size_t total)
+{
+	if (!nb->gso_size)
+		return total;
+	size_t thl = (size_t)(nb->base[nb->csum_start + 12] >> 4) * 4;
+	return IP4_HDR_LEN + thl + nb->gso_size;
+}
+
 int ip4_output(struct net_if *nif, struct nbuf *nb, uint32_t src, uint32_t dst,
 	       uint8_t proto, unsigned flags)
 {
@@ -173,8 +183,8 @@ int ip4_output(struct net_if *nif, struct nbuf *nb, uint32_t src, uint32_t dst,
 		ret = K_EMSGSIZE;
 		goto drop;
 	}
-	bool fits = total <= ip4_pmtu_get(nif, dst, time_now_ns());
-	if (!fits && (flags & IP4_OUT_DF)) {
+	bool fits = wire_len(nb, total) <= ip4_pmtu_get(nif, dst, time_now_ns());
+	if (!fits && ((flags & IP4_OUT_DF) || nb->gso_size)) {
 		NET_STAT(nif, ip_too_big);
 		ret = K_EMSGSIZE;
 		goto drop;
@@ -207,8 +217,8 @@ int ip4_transmit(struct net_if *nif, struct nbuf *nb, const uint8_t mac[ETH_ALEN
 	struct ip4_hdr *h = (void *)nb->data;
 	uint16_t mtu = ip4_pmtu_get(nif, net_get32(h->dst), time_now_ns());
 
-	if (nbuf_pkt_len(nb) > mtu) {
-		if (net_get16(h->frag) & IP4_FLAG_DF) {
+	if (wire_len(nb, nbuf_pkt_len(nb)) > mtu) {
+		if ((net_get16(h->frag) & IP4_FLAG_DF) || nb->gso_size) {
 			/* The path MTU fell while it waited for ARP. */
 			NET_STAT(nif, ip_too_big);
 			nbuf_free(nb);

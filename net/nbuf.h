@@ -70,7 +70,7 @@ struct nbuf {
 	 * folded complement at csum_start + csum_offset. The field holds the
 	 * pseudo-header sum beforehand (virtio-net, Linux CHECKSUM_PARTIAL). */
 	uint16_t csum_start, csum_offset;
-	uint16_t gso_size;          /* tx: TSO segment size, 0 = none (TCP, later) */
+	uint16_t gso_size;          /* tx: TSO payload per segment, 0 = none */
 	struct nbuf_pool *pool;
 	nbuf_done_fn done;          /* borrowed: called once when freed */
 	void *done_arg;

@@ -18,6 +18,7 @@
 #include <kiln/err.h>
 
 #include "checksum.h"
+#include "gso.h"
 #include "net_priv.h"
 #include "netdev.h"
 
@@ -50,8 +51,32 @@ static struct nbuf *flatten(struct netdev *dev, struct nbuf *nb)
 	return flat;
 }
 
+/* A TSO packet for a device without TSO: cut in software, sent frame by
+ * frame. */
+static int xmit_segmented(struct netdev *dev, struct nbuf *nb)
+{
+	struct nbuf *q = gso_segment(nb, dev->nif->pool);
+	if (!q) {
+		dev->stats.tx_bad++;
+		return K_ENOMEM;
+	}
+	dev->stats.tx_sw_gso++;
+	int ret = K_OK;
+	while (q) {
+		struct nbuf *s = q;
+		q = s->link;
+		s->link = NULL;
+		int r = netdev_xmit(dev, s);
+		if (r < 0)
+			ret = r;
+	}
+	return ret;
+}
+
 int netdev_xmit(struct netdev *dev, struct nbuf *nb)
 {
+	if (nb->gso_size && !(dev->caps & NETDEV_CAP_TSO4))
+		return xmit_segmented(dev, nb);
 	if ((nb->flags & NBUF_F_CSUM_PARTIAL) && !(dev->caps & NETDEV_CAP_TX_CSUM)) {
 		if (checksum_finish(nb) < 0) {
 			dev->stats.tx_bad++;

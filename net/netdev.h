@@ -27,7 +27,7 @@
 #define NETDEV_CAP_RX_CSUM 0x1   /* sets NBUF_F_CSUM_VALID on verified frames */
 #define NETDEV_CAP_TX_CSUM 0x2   /* honours NBUF_F_CSUM_PARTIAL */
 #define NETDEV_CAP_SG      0x4   /* transmits chains; else netdev linearizes */
-#define NETDEV_CAP_TSO4    0x8   /* honours gso_size for TCP/IPv4 (later) */
+#define NETDEV_CAP_TSO4    0x8   /* honours gso_size for TCP/IPv4 (else gso.c cuts) */
 
 struct netdev;
 struct net_if;
@@ -48,6 +48,7 @@ struct netdev_stats {
 	uint64_t tx_errors;                          /* xmit op refused (ring full, ...) */
 	uint64_t tx_sw_csum;                         /* offload done in software */
 	uint64_t tx_linearized;                      /* chains copied for a non-SG device */
+	uint64_t tx_sw_gso;                          /* TSO packets cut in software */
 	uint64_t tx_bad;                             /* malformed offload request dropped */
 };
 

@@ -115,18 +115,21 @@ static int copy_payload(struct tcp_conn *c, struct nbuf *nb, uint32_t seq, uint3
 	return K_OK;
 }
 
-/* Lends [seq, seq+len) through descriptors; NULL when they run out. */
+/* Lends [seq, seq+len) through descriptors; NULL when they run out or
+ * the range spans more than TCP_TSO_SPANS pieces of the queue (a device
+ * takes a bounded number per frame; the caller copies instead). */
 static struct nbuf *borrow_payload(struct tcp_conn *c, uint32_t seq, uint32_t len)
 {
 	struct nbuf *chain = NULL;
 	struct nbuf_pool *refs = c->st->nif->refs;
-	while (len) {
+	for (unsigned k = 0; len; k++) {
 		uint32_t avail;
 		struct tcp_span *s;
 		const uint8_t *p = tcp_sq_find(c, seq, &avail, &s);
 		if (avail > len)
 			avail = len;
-		struct nbuf *d = p ? nbuf_borrow(refs, p, avail, tcp_span_desc_done, s) : NULL;
+		struct nbuf *d = p && k < TCP_TSO_SPANS ?
+			nbuf_borrow(refs, p, avail, tcp_span_desc_done, s) : NULL;
 		if (!d) {
 			nbuf_free(chain);           /* runs done: counts drop back */
 			return NULL;
@@ -150,6 +153,7 @@ struct seg_out {
 	uint16_t wnd;
 	const uint8_t *opts;
 	unsigned optlen;
+	uint16_t gso;               /* payload per segment when the device cuts (TSO) */
 };
 
 /* Builds one segment (payload [pseq, pseq+plen) of c's queue) and sends it. */
@@ -198,6 +202,8 @@ static int xmit(struct net_if *nif, struct tcp_stack *st, const struct seg_out *
 		nb->flags |= NBUF_F_CSUM_PARTIAL;
 		nb->csum_start = (uint16_t)nbuf_headroom(nb);
 		nb->csum_offset = 16;
+		if (o->gso && plen > o->gso)
+			nb->gso_size = o->gso;
 	} else {
 		checksum_store(h->csum, checksum_fold(checksum_nbuf(sum, nb, 0, tlen)));
 	}
@@ -305,12 +311,24 @@ static int send_data(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t fla
 		.seq = seq, .ack = c->rcv_nxt, .flags = (uint8_t)(flags | TCP_ACK),
 		.opts = opts,
 	};
+	uint32_t room = seg_room(c);         /* before data_options() takes a D-SACK */
+	if (len > room)
+		o.gso = (uint16_t)room;
 	o.optlen = data_options(c, opts);
 	o.wnd = wnd_field(c);
 	if (SEQ_LT(seq, c->snd_max) && (len || (flags & TCP_FIN)))
 		TCP_STAT(c->st, retransmits);
+	uint32_t ack_now = c->flags & TF_ACK_NOW;
+	uint16_t pending = c->acks_pending;
+	uint64_t delack = c->delack_at;
 	acked_sent(c);
-	return xmit(c->st->nif, c->st, &o, c, seq, len);
+	int rc = xmit(c->st->nif, c->st, &o, c, seq, len);
+	if (rc == K_EAGAIN || rc == K_ENOMEM) {
+		c->flags |= ack_now;             /* the ACK it carried is still owed */
+		c->acks_pending = pending;
+		c->delack_at = delack;
+	}
+	return rc;
 }
 
 /* A pure ACK carries the highest sequence number sent, not snd_nxt: after
@@ -446,6 +464,36 @@ uint32_t tcp_pipe(const struct tcp_conn *c)
 	return out >= flight ? 0 : flight - out;
 }
 
+/* How much of want (> full) one packet at seq carries: one segment, or
+ * with TSO whole segments up to TCP_TSO_BYTES drawn from at most
+ * TCP_TSO_SPANS spans of the send queue - and the tail of the queue when
+ * want reaches it, so the last segment may be short. */
+static uint32_t tso_room(struct tcp_conn *c, uint32_t seq, uint32_t want, uint32_t full)
+{
+	uint32_t caps = c->st->nif->dev->caps;
+	if ((caps & (NETDEV_CAP_TSO4 | NETDEV_CAP_TX_CSUM)) != (NETDEV_CAP_TSO4 | NETDEV_CAP_TX_CSUM))
+		return full;
+	uint32_t max = TCP_TSO_BYTES - TCP_TSO_BYTES % full;
+	uint32_t n = want < max ? want : max;
+	uint32_t avail, got = 0;
+	struct tcp_span *s;
+	if (!tcp_sq_find(c, seq, &avail, &s))
+		return full;
+	for (unsigned k = 1; got + avail < n; k++) {
+		got += avail;
+		s = s->next;
+		if (k == TCP_TSO_SPANS || !s) {
+			n = got;
+			break;
+		}
+		avail = s->len;
+	}
+	bool to_end = seq + n == c->snd_end;
+	if (!to_end)
+		n -= n % full;
+	return n > full ? n : full;
+}
+
 /* Sends one new segment at snd_nxt if the windows, SWS avoidance and
  * Nagle allow; returns false when nothing could go. cwnd_room is what
  * congestion control lets out now. */
@@ -463,7 +511,7 @@ static bool send_new(struct tcp_conn *c, uint32_t cwnd_room)
 	if (n > cwnd_room)
 		n = cwnd_room;
 	if (n > full)
-		n = full;
+		n = tso_room(c, c->snd_nxt, n, full);
 	if (n < queued) {
 		if (n == 0)
 			return false;
@@ -481,7 +529,11 @@ static bool send_new(struct tcp_conn *c, uint32_t cwnd_room)
 		fl |= TCP_PSH;
 	bool timing = n && c->snd_nxt == c->snd_max && !(c->flags & (TF_TS | TF_RTT_TIMING));
 	uint32_t seq = c->snd_nxt;
-	send_data(c, seq, n, fl);
+	int rc = send_data(c, seq, n, fl);
+	if (rc == K_EAGAIN || rc == K_ENOMEM) {
+		tcp_tx_wait(c);                   /* never sent: not a loss */
+		return false;
+	}
 	c->snd_nxt += n + !!(fl & TCP_FIN);
 	if (SEQ_GT(c->snd_nxt, c->snd_max))
 		c->snd_max = c->snd_nxt;

@@ -53,6 +53,12 @@
  * than lent through a descriptor: cheaper than a descriptor for small
  * responses, and it saves descriptors. */
 #define TCP_COPY_BREAK 256
+/* TSO (the device cuts segments): payload bytes one packet may carry, so
+ * its IPv4 total length stays within 65535 with the longest TCP header,
+ * and send-queue spans it may draw from, each one descriptor when lent
+ * (virtio-net takes up to 64 per frame). */
+#define TCP_TSO_BYTES (65535 - IP4_HDR_LEN - TCP_HDR_MAX)
+#define TCP_TSO_SPANS 32
 
 #define TCP_DEF_MSS 536             /* RFC 9293 3.7.1: when the peer sends none */
 #define TCP_MIN_MSS 88              /* floor for a forged small MSS */
@@ -68,6 +74,10 @@
  * app's writable callback runs again) this long after: no ACK may be
  * coming to trigger it when nothing of the connection is in flight. */
 #define TCP_MEM_RETRY_NS (10 * NS_PER_MS)
+/* New data the device could not take (its ring full, or no buffer for
+ * the headers) stays unsent - it was never on the wire, so it is not a
+ * loss to recover from - and output tries again this long after. */
+#define TCP_TX_RETRY_NS (1 * NS_PER_MS)
 /* Retransmissions of one segment before giving up: 5 for SYN and
  * SYN-ACK (~1 min), 10 for data (~6 min with backoff; RFC 1122 4.2.3.5
  * asks for at least 100 s). */
@@ -390,6 +400,8 @@ void tcp_rto_arm(struct tcp_conn *c);
 void tcp_tlp_schedule(struct tcp_conn *c);
 /* A write ran out of pool memory: call writable again after a while. */
 void tcp_mem_wait(struct tcp_conn *c);
+/* New data could not go out (device ring or pool full): retry output soon. */
+void tcp_tx_wait(struct tcp_conn *c);
 void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt);
 void tcp_tick(struct net_if *nif, uint64_t now);
 uint64_t tcp_next_deadline(const struct net_if *nif);

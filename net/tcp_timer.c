@@ -99,6 +99,16 @@ void tcp_mem_wait(struct tcp_conn *c)
 	}
 }
 
+void tcp_tx_wait(struct tcp_conn *c)
+{
+	uint64_t at = time_now_ns() + TCP_TX_RETRY_NS;
+	TCP_STAT(c->st, tx_deferred);
+	if (!c->mem_at || at < c->mem_at) {
+		c->mem_at = at;
+		tcp_timer_update(c);
+	}
+}
+
 void tcp_timer_update(struct tcp_conn *c)
 {
 	if (c->flags & TF_DEAD)

@@ -297,9 +297,10 @@ int telemetry_stats(struct http_req *req, void *arg)
 		out_printf(&o, ",\"mac\":\"%s\",\"mtu\":%u,\"features\":", s.mac, s.hw.mtu);
 		out_json_str(&o, s.features, strlen(s.features));
 		out_printf(&o, ",\"rx_packets\":%llu,\"tx_packets\":%llu,\"rx_bytes\":%llu,"
-			   "\"tx_bytes\":%llu},",
+			   "\"tx_bytes\":%llu,\"rx_dropped\":%llu,\"tx_errors\":%llu},",
 			   (unsigned long long)s.hw.rx_packets, (unsigned long long)s.hw.tx_packets,
-			   (unsigned long long)s.hw.rx_bytes, (unsigned long long)s.hw.tx_bytes);
+			   (unsigned long long)s.hw.rx_bytes, (unsigned long long)s.hw.tx_bytes,
+			   (unsigned long long)s.hw.rx_dropped, (unsigned long long)s.hw.tx_errors);
 		const struct tcp_stats *t = s.tcp;
 		out_printf(&o, "\"tcp\":{\"segs_in\":%llu,\"segs_out\":%llu,\"retransmits\":%llu,"
 			   "\"resets_in\":%llu,\"resets_out\":%llu,\"passive_opens\":%llu,"

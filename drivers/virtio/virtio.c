@@ -84,6 +84,8 @@ static int virtio_negotiate(struct virtio_dev *d, const struct virtio_driver *dr
 		return K_ENOTSUP;
 	}
 	d->features = d->dev_features & (drv->features | VIRTIO_CORE_FEATURES);
+	if (drv->fix_features)
+		d->features = drv->fix_features(d->features);
 	tr->set_features(d, d->features);
 	tr->set_status(d, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
 			   VIRTIO_STATUS_FEATURES_OK);

@@ -111,6 +111,9 @@ struct virtio_driver {
 	uint32_t device_id;
 	/* Features the driver can use; VERSION_1 is always asked for. */
 	uint64_t features;
+	/* Optional: given the features both sides have, returns them less
+	 * any whose prerequisites are missing (5.1.3.1 for virtio-net). */
+	uint64_t (*fix_features)(uint64_t features);
 	/* Called after FEATURES_OK; sets up queues and calls
 	 * virtio_driver_ok(). Returns K_OK or an error (device FAILED). */
 	int (*probe)(struct virtio_dev *d);

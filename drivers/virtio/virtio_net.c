@@ -8,8 +8,10 @@
  *
  * What it negotiates (5.1.3), each used when offered: VERSION_1, MAC,
  * STATUS (link state), MTU, MRG_RXBUF, CSUM and GUEST_CSUM (checksum
- * offload both ways), HOST_TSO4/HOST_TSO6 (recorded; TSO4 is used when
- * the stack sets gso_size), EVENT_IDX, CTRL_VQ with CTRL_RX (promiscuous
+ * offload both ways), HOST_TSO4/HOST_TSO6 (TSO4 is used for every TCP
+ * packet the stack builds larger than a segment), GUEST_TSO4 (with
+ * MRG_RXBUF: large received TCP packets arrive in merged buffers and go
+ * up whole), EVENT_IDX, CTRL_VQ with CTRL_RX (promiscuous
  * mode off, all-multicast on) and MQ (one queue pair in use; the state
  * is per pair so more cores can take more pairs).
  *
@@ -113,6 +115,7 @@ _Static_assert(sizeof(struct vnet_hdr) == NBUF_VNET_HDR_LEN, "virtio_net_hdr_v1 
 	(VIRTIO_BIT(VIRTIO_NET_F_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) | \
 	 VIRTIO_BIT(VIRTIO_NET_F_MTU) | VIRTIO_BIT(VIRTIO_NET_F_MAC) |          \
 	 VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4) | VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO6) | \
+	 VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) |                                  \
 	 VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF) | VIRTIO_BIT(VIRTIO_NET_F_STATUS) |  \
 	 VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX) |   \
 	 VIRTIO_BIT(VIRTIO_NET_F_MQ) | VIRTIO_BIT(VIRTIO_F_EVENT_IDX))
@@ -142,7 +145,7 @@ struct vnet {
 	uint16_t max_pairs;
 	struct virtq *ctrl;
 	uint8_t *ctrl_buf;               /* one page for control commands */
-	bool mrg, rx_csum, tx_csum, tso4;
+	bool mrg, rx_csum, tx_csum, tso4, rx_tso4;
 	bool irq;
 };
 
@@ -240,9 +243,16 @@ static void vnet_rx_first(struct vnet_pair *q, struct nbuf *nb, uint32_t len)
 		return;
 	}
 	if (h->gso_type != VNET_HDR_GSO_NONE) {
-		q->st.rx_bad_gso++;        /* GUEST_TSO* is never negotiated */
-		vnet_rx_drop(q);
-		return;
+		/* GUEST_TSO4: a TCP/IPv4 packet of many segments, merged by
+		 * the host, in up to VNET_RX_MAX_BUFS buffers; the stack takes
+		 * it as one large segment. Anything else was never asked for
+		 * (no GUEST_TSO6, GUEST_ECN or GUEST_UFO). */
+		if (!q->vn->rx_tso4 || h->gso_type != VNET_HDR_GSO_TCPV4) {
+			q->st.rx_bad_gso++;
+			vnet_rx_drop(q);
+			return;
+		}
+		q->st.rx_tso++;
 	}
 	nb->data = nb->base + NBUF_VNET_HDR_LEN;
 	nb->len = nb->pkt_len = len - NBUF_VNET_HDR_LEN;
@@ -601,6 +611,18 @@ static void vnet_configure_device(struct vnet *vn)
 	}
 }
 
+/* 5.1.3.1: TSO needs the checksum offload of its direction; and Kiln
+ * takes large received packets only in merged buffers, not in 64 KiB
+ * ones posted up front. */
+static uint64_t vnet_fix_features(uint64_t f)
+{
+	if (!(f & VIRTIO_BIT(VIRTIO_NET_F_CSUM)))
+		f &= ~(VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4) | VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO6));
+	if (!(f & VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM)) || !(f & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF)))
+		f &= ~VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4);
+	return f;
+}
+
 static int vnet_probe(struct virtio_dev *d)
 {
 	if (vnet_ndevs == VNET_MAX_DEVS) {
@@ -614,7 +636,8 @@ static int vnet_probe(struct virtio_dev *d)
 	vn->mrg = vnet_has(vn, VIRTIO_NET_F_MRG_RXBUF);
 	vn->rx_csum = vnet_has(vn, VIRTIO_NET_F_GUEST_CSUM);
 	vn->tx_csum = vnet_has(vn, VIRTIO_NET_F_CSUM);
-	vn->tso4 = vn->tx_csum && vnet_has(vn, VIRTIO_NET_F_HOST_TSO4);
+	vn->tso4 = vnet_has(vn, VIRTIO_NET_F_HOST_TSO4);
+	vn->rx_tso4 = vnet_has(vn, VIRTIO_NET_F_GUEST_TSO4);
 	vnet_read_config(vn);
 
 	int rc = vnet_setup_queues(vn);
@@ -716,6 +739,7 @@ static struct virtio_driver vnet_driver = {
 	.name = "virtio-net",
 	.device_id = VIRTIO_ID_NET,
 	.features = VNET_FEATURES,
+	.fix_features = vnet_fix_features,
 	.probe = vnet_probe,
 };
 

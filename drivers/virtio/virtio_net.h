@@ -51,6 +51,7 @@ struct virtio_net_stats {
 	uint64_t rx_bad_len;         /* used length too short / too long (dropped) */
 	uint64_t rx_bad_nbufs;       /* num_buffers 0 or beyond the limit (dropped) */
 	uint64_t rx_bad_gso;         /* a GSO packet we never asked for (dropped) */
+	uint64_t rx_tso;             /* large TCP packets taken (GUEST_TSO4) */
 	uint64_t rx_no_buf;          /* refills the pool could not serve */
 	uint64_t rx_kicks, rx_notifies;
 	uint64_t tx_packets, tx_bytes, tx_completed;

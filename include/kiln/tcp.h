@@ -164,7 +164,8 @@ struct tcp_stats {
 		 bad_csum, bad_hdr, bad_opts, not_for_us, ooo_segs, ooo_dropped,
 		 rcv_dropped, dup_segs, paws_drops, window_probes, keepalive_probes,
 		 timeouts, listen_overflows, table_full, no_mem, delayed_acks,
-		 tw_recycled, tw_evicted, dup_acks, loss_probes;
+		 tw_recycled, tw_evicted, dup_acks, loss_probes,
+		 tx_deferred;   /* new data held back: device ring or pool full */
 	uint32_t conns_current, timewait_current;
 };
 const struct tcp_stats *tcp_get_stats(const struct net_if *nif);

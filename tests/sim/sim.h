@@ -31,6 +31,8 @@
 #include <kiln/tcp.h>
 
 #include "hosted.h"
+#include "net/checksum.h"
+#include "net/gso.h"
 #include "net/nbuf.h"
 #include "net/net_priv.h"
 #include "net/netdev.h"
@@ -48,6 +50,11 @@ struct sim_link_cfg {
 	uint64_t jitter_ns;         /* extra random delay: reorders frames */
 	uint64_t bytes_per_sec;     /* 0: unlimited */
 	bool blackhole;             /* drop every TCP segment (set at run time) */
+	uint32_t tx_queue_bytes;    /* with bytes_per_sec: a device refuses
+				     * frames (K_EAGAIN, as a full ring) while
+				     * more than this waits to go; 0: never */
+	bool tso;                   /* devices offer checksum offload and TSO;
+				     * the link cuts TSO packets as a NIC would */
 };
 
 struct sim_frame {
@@ -66,6 +73,8 @@ struct sim_node {
 	struct sim *sim;
 	int id;
 	uint64_t tx_frames;
+	uint64_t tx_tso;            /* TSO packets the link cut */
+	uint64_t tx_full;           /* frames refused: device queue full */
 	/* times of this node's TCP data/SYN transmissions (for RTO checks) */
 	uint64_t tx_times[64];
 	unsigned ntx_times;
@@ -148,9 +157,9 @@ static inline void sim_enqueue(struct sim *s, int to, const uint8_t *data, size_
 	sim_push(s, f);
 }
 
-static inline int sim_xmit(struct netdev *dev, struct nbuf *nb)
+/* Puts one frame on the link (lost, duplicated, delayed as configured). */
+static inline int sim_wire(struct sim_node *n, struct nbuf *nb)
 {
-	struct sim_node *n = dev->priv;
 	struct sim *s = n->sim;
 	uint8_t buf[SIM_FRAME_MAX];
 	size_t len = nbuf_pkt_len(nb);
@@ -192,6 +201,38 @@ static inline int sim_xmit(struct netdev *dev, struct nbuf *nb)
 	return K_OK;
 }
 
+static inline int sim_xmit(struct netdev *dev, struct nbuf *nb)
+{
+	struct sim_node *n = dev->priv;
+	struct sim *s = n->sim;
+	uint64_t now = time_now_ns();
+	if (s->link.tx_queue_bytes && s->link.bytes_per_sec && s->busy_until[n->id] > now &&
+	    (s->busy_until[n->id] - now) * s->link.bytes_per_sec / NS_PER_SEC >
+		    s->link.tx_queue_bytes) {
+		n->tx_full++;
+		nbuf_free(nb);
+		return K_EAGAIN;
+	}
+	if (nb->gso_size) {
+		struct nbuf *q = gso_segment(nb, &n->pool);
+		if (!q)
+			return K_ENOMEM;
+		n->tx_tso++;
+		while (q) {
+			struct nbuf *f = q;
+			q = f->link;
+			f->link = NULL;
+			sim_wire(n, f);
+		}
+		return K_OK;
+	}
+	if (checksum_finish(nb) < 0) {
+		nbuf_free(nb);
+		return K_EINVAL;
+	}
+	return sim_wire(n, nb);
+}
+
 static const struct netdev_ops sim_ops = { .xmit = sim_xmit };
 
 static inline void sim_node_init(struct sim *s, int id, const struct tcp_config *tcfg)
@@ -212,6 +253,8 @@ static inline void sim_node_init(struct sim *s, int id, const struct tcp_config 
 	memcpy(n->dev.mac, mac, 6);
 	n->dev.mtu = 1500;
 	n->dev.caps = NETDEV_CAP_SG;
+	if (s->link.tso)
+		n->dev.caps |= NETDEV_CAP_TX_CSUM | NETDEV_CAP_TSO4;
 	net_if_init(&n->nif, &n->dev, &n->pool, &n->refs);
 	struct net_if_config c = { .addr = id ? SIM_IP_B : SIM_IP_A, .prefix = 24 };
 	net_if_configure(&n->nif, &c);

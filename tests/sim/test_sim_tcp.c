@@ -5,6 +5,9 @@
  *    under 10% loss, reordering and duplication, with SACK recovery seen
  *    in the counters, then an orderly close into TIME_WAIT and its end;
  *  - the same with borrowed (zero-copy) sends, every done callback run;
+ *  - both again with TSO devices: packets of many segments, cut by the
+ *    link (net/gso.c) before it loses and reorders them;
+ *  - a device queue that fills: data held back, not lost and resent;
  *  - RTO backoff observed on the wire and the abort after the limit;
  *  - zero window: a reader that stalls, persist probes, then completion;
  *  - simultaneous close (both FINs cross): both sides through CLOSING;
@@ -15,6 +18,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -135,9 +139,12 @@ static int on_accept(struct tcp_conn *c, void *arg)
 
 static struct ep client;
 
+/* SIM_SEED=K shifts every test's seed by K: the same checks on other
+ * random links (a developer's sweep; make test runs K=0). */
 static void setup(uint64_t seed, const struct sim_link_cfg *link)
 {
-	sim_init(&S, seed, link, NULL);
+	const char *shift = getenv("SIM_SEED");
+	sim_init(&S, seed + (shift ? strtoull(shift, NULL, 10) : 0), link, NULL);
 	memset(&client, 0, sizeof client);
 	memset(&server_proto, 0, sizeof server_proto);
 	memset(servers, 0, sizeof servers);
@@ -177,11 +184,18 @@ static const struct sim_link_cfg lossy = {
 	.jitter_ns = 400 * NS_PER_US, .bytes_per_sec = 50 * 1000 * 1000,
 };
 
-static void test_transfer_both_ways_lossy(void **state)
+/* Devices with TSO: the stacks send packets of many segments, the link
+ * cuts them (net/gso.c) and then loses, duplicates and reorders the
+ * pieces. */
+static const struct sim_link_cfg lossy_tso = {
+	.loss_ppm = 100000, .dup_ppm = 20000, .delay_ns = 2 * NS_PER_MS,
+	.jitter_ns = 400 * NS_PER_US, .bytes_per_sec = 50 * 1000 * 1000, .tso = true,
+};
+
+static void transfer_both_ways(const struct sim_link_cfg *link)
 {
-	(void)state;
 	const uint64_t MB4 = 4u << 20;
-	setup(1, &lossy);
+	setup(1, link);
 	client.tx_id = 11;
 	client.rx_id = 22;
 	client.to_send = MB4;
@@ -214,14 +228,27 @@ static void test_transfer_both_ways_lossy(void **state)
 	/* one side closed first, or both FINs crossed (each then waits) */
 	uint32_t tw = sim_tcp(&S, 0)->timewait_current + sim_tcp(&S, 1)->timewait_current;
 	assert_true(tw == 1 || tw == 2);
+	for (int i = 0; i < 2; i++)
+		assert_true(link->tso ? S.n[i].tx_tso > 100 : S.n[i].tx_tso == 0);
 	finish();
 }
 
-static void test_transfer_borrowed(void **state)
+static void test_transfer_both_ways_lossy(void **state)
 {
 	(void)state;
+	transfer_both_ways(&lossy);
+}
+
+static void test_transfer_both_ways_lossy_tso(void **state)
+{
+	(void)state;
+	transfer_both_ways(&lossy_tso);
+}
+
+static void transfer_borrowed(const struct sim_link_cfg *link)
+{
 	const uint64_t total = 3u << 20;
-	setup(2, &lossy);
+	setup(2, link);
 	big_len = 1u << 20;
 	big = malloc(big_len);
 	for (size_t i = 0; i < big_len; i++)
@@ -243,8 +270,52 @@ static void test_transfer_borrowed(void **state)
 	assert_int_equal(client.received, total);
 	assert_false(client.rx_bad);
 	assert_int_equal(servers[0].dones, (unsigned)(total / sizeof chunk));
+	assert_true(link->tso ? S.n[1].tx_tso > 100 : S.n[1].tx_tso == 0);
 	finish();
 	free(big);
+}
+
+static void test_transfer_borrowed(void **state)
+{
+	(void)state;
+	transfer_borrowed(&lossy);
+}
+
+static void test_transfer_borrowed_tso(void **state)
+{
+	(void)state;
+	transfer_borrowed(&lossy_tso);
+}
+
+/* A device whose queue fills (a full ring): the sender holds new data
+ * back and tries again instead of counting it sent - on a link that
+ * loses nothing, nothing is retransmitted. */
+static void test_device_queue_full(void **state)
+{
+	(void)state;
+	static const struct sim_link_cfg slow = {
+		.delay_ns = 1 * NS_PER_MS, .bytes_per_sec = 20 * 1000 * 1000, .tx_queue_bytes = 16384,
+	};
+	const uint64_t total = 4u << 20;
+	setup(3, &slow);
+	server_proto.to_send = total;
+	server_proto.tx_id = 44;
+	server_proto.shutdown_after = true;
+	client.rx_id = 44;
+	assert_int_equal(tcp_connect(&S.n[0].nif, SIM_IP_B, 5001, &handlers, &client, &client.c),
+			 K_OK);
+	for (int i = 0; i < 100 && !client.eof; i++)
+		sim_run(&S, NULL, NULL, NS_PER_SEC);
+	assert_true(client.eof);
+	assert_int_equal(client.received, total);
+	assert_false(client.rx_bad);
+	assert_true(S.n[1].tx_full > 10);
+	assert_int_equal(sim_tcp(&S, 1)->retransmits, 0);
+	assert_int_equal(sim_tcp(&S, 1)->rto_timeouts, 0);
+	assert_true(sim_tcp(&S, 1)->tx_deferred > 10);
+	tcp_shutdown(client.c);
+	assert_true(sim_run(&S, both_closed, NULL, 300 * NS_PER_SEC));
+	finish();
 }
 
 static void test_rto_backoff_and_abort(void **state)
@@ -425,7 +496,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_transfer_both_ways_lossy),
+		cmocka_unit_test(test_transfer_both_ways_lossy_tso),
 		cmocka_unit_test(test_transfer_borrowed),
+		cmocka_unit_test(test_transfer_borrowed_tso),
+		cmocka_unit_test(test_device_queue_full),
 		cmocka_unit_test(test_rto_backoff_and_abort),
 		cmocka_unit_test(test_zero_window_slow_reader),
 		cmocka_unit_test(test_simultaneous_close),
