@@ -559,10 +559,36 @@ static void enter_recovery(struct tcp_conn *c)
 		uint32_t hole_end = c->nsb ? c->sb[0][0] : c->snd_max;
 		uint32_t n = tcp_retransmit(c, c->snd_una, hole_end - c->snd_una);
 		c->high_rxt = c->snd_una + n;
+		tcp_rxt_mark(c);
 	} else {
 		tcp_retransmit(c, c->snd_una, c->mss);
 		c->cwnd = c->ssthresh + 3u * c->mss;
 	}
+}
+
+void tcp_rxt_mark(struct tcp_conn *c)
+{
+	c->rxt_fence = c->snd_max;
+	c->rxt_at = c->st->now;
+}
+
+/* During SACK recovery: the peer reports data we sent after the latest
+ * hole retransmission, a round trip (and a quarter, for reordering) has
+ * passed since it, and holes we resent are still holes - so a
+ * retransmission was lost. Without this only the RTO finds it (RFC 6675
+ * cannot; RFC 8985 6.2 does it with per-segment send times, this with the
+ * newest retransmission's). Every remaining hole is resent. */
+static void lost_rxt_check(struct tcp_conn *c)
+{
+	if ((c->flags & (TF_RECOVERY | TF_SACK)) != (TF_RECOVERY | TF_SACK) || !c->nsb ||
+	    !SEQ_GT(c->high_rxt, c->snd_una) || !SEQ_GT(c->sb[c->nsb - 1][1], c->rxt_fence))
+		return;
+	uint64_t wait = c->srtt + c->srtt / 4;
+	if (c->st->now - c->rxt_at < (wait > TCP_REO_MIN_NS ? wait : TCP_REO_MIN_NS))
+		return;
+	TCP_STAT(c->st, lost_retransmits);
+	c->high_rxt = c->snd_una;
+	tcp_rxt_mark(c);
 }
 
 static void dup_ack(struct tcp_conn *c)
@@ -583,9 +609,16 @@ static void dup_ack(struct tcp_conn *c)
 		thresh = segs > 1 ? segs - 1 : 1;
 	}
 	bool lost = c->dupacks >= thresh;
-	if ((c->flags & TF_SACK) && sb_bytes(c) >= 3u * c->mss)
-		lost = true;                          /* RFC 6675 IsLost */
-	if (lost && SEQ_GT(c->snd_una, c->recover))   /* RFC 6582 4.1 */
+	/* With SACK the receiver says what it holds beyond the hole: three
+	 * segments' worth (RFC 6675 IsLost), or anything after a tail loss
+	 * probe - everything outstanding was sent at least a probe timeout
+	 * (two round trips) before it (RFC 8985 7.4, where RACK concludes
+	 * it). That evidence stands even right after a timeout, where plain
+	 * duplicates may only echo the resent data (RFC 6582 4.1 guards
+	 * those with recover). */
+	bool sack_lost = (c->flags & TF_SACK) && c->nsb &&
+			 (sb_bytes(c) >= 3u * c->mss || (c->flags & TF_TLP_OUT));
+	if ((lost && SEQ_GT(c->snd_una, c->recover)) || sack_lost)
 		enter_recovery(c);
 }
 
@@ -688,6 +721,7 @@ static bool tcp_ack(struct tcp_conn *c, const struct tcp_seg *s)
 	}
 	if (dup)
 		dup_ack(c);
+	lost_rxt_check(c);
 	return true;
 }
 

@@ -575,6 +575,7 @@ static bool sack_output(struct tcp_conn *c)
 			if (!n)
 				break;
 			c->high_rxt = h + n;
+			tcp_rxt_mark(c);
 			sent = true;
 			continue;
 		}
@@ -608,9 +609,14 @@ void tcp_output(struct tcp_conn *c)
 		if ((c->flags & (TF_RECOVERY | TF_SACK)) == (TF_RECOVERY | TF_SACK)) {
 			sent = sack_output(c);
 		} else {
+			/* Limited transmit (RFC 3042): the first two duplicate
+			 * ACKs each let one new segment out beyond cwnd, so a
+			 * small flight can still produce enough duplicates for
+			 * fast retransmit. */
+			uint32_t cw = c->cwnd + (c->dupacks < 2 ? c->dupacks : 2) * c->mss;
 			for (int guard = 0; guard < 1024; guard++) {
 				uint32_t inflight = c->snd_nxt - c->snd_una;
-				uint32_t room = c->cwnd > inflight ? c->cwnd - inflight : 0;
+				uint32_t room = cw > inflight ? cw - inflight : 0;
 				if (!send_new(c, room))
 					break;
 				sent = true;

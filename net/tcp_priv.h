@@ -70,6 +70,8 @@
 #define TCP_RTO_INIT_NS (1 * NS_PER_SEC)
 #define TCP_RTO_MIN_NS (200 * NS_PER_MS)
 #define TCP_RTO_MAX_NS (60 * NS_PER_SEC)
+/* Least time after a retransmission before it may be judged lost. */
+#define TCP_REO_MIN_NS (1 * NS_PER_MS)
 /* A write cut short because the packet pool was empty is retried (the
  * app's writable callback runs again) this long after: no ACK may be
  * coming to trigger it when nothing of the connection is in flight. */
@@ -232,6 +234,10 @@ struct tcp_conn {
 
 	/* congestion control (RFC 5681, 6582, 6675) */
 	uint32_t cwnd, ssthresh, recover, high_rxt;
+	/* lost retransmissions (RFC 8985's idea, on the span scoreboard):
+	 * snd_max and the time when the last hole was resent */
+	uint32_t rxt_fence;
+	uint64_t rxt_at;
 	uint16_t dupacks;
 	uint32_t sb[TCP_SB_MAX][2]; /* SACKed ranges above snd_una, sorted */
 	uint8_t nsb;
@@ -400,6 +406,9 @@ void tcp_rto_arm(struct tcp_conn *c);
 void tcp_tlp_schedule(struct tcp_conn *c);
 /* A write ran out of pool memory: call writable again after a while. */
 void tcp_mem_wait(struct tcp_conn *c);
+/* A hole was just resent during SACK recovery: remember when, and what
+ * had been sent before it. */
+void tcp_rxt_mark(struct tcp_conn *c);
 /* New data could not go out (device ring or pool full): retry output soon. */
 void tcp_tx_wait(struct tcp_conn *c);
 void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt);

@@ -27,14 +27,15 @@ static void stats_log(struct timer *t, void *arg)
 {
 	const struct tcp_stats *s = tcp_get_stats(arg);
 	log_info("echo: tcp conns %u timewait %u, segs in %lu out %lu, retransmits %lu "
-		 "(fast %lu, rto %lu, loss probes %lu, sack recoveries %lu), dupacks %lu, ooo %lu, no_mem %lu, "
+		 "(fast %lu, rto %lu, loss probes %lu, lost retransmits %lu, sack recoveries %lu), "
+		 "dupacks %lu, ooo %lu, no_mem %lu, deferred %lu, "
 		 "table_full %lu, listen_overflows %lu, syncookies %lu/%lu, resets in %lu out %lu",
 		 s->conns_current, s->timewait_current, (unsigned long)s->segs_in,
 		 (unsigned long)s->segs_out, (unsigned long)s->retransmits,
 		 (unsigned long)s->fast_retransmits, (unsigned long)s->rto_timeouts,
-		 (unsigned long)s->loss_probes,
+		 (unsigned long)s->loss_probes, (unsigned long)s->lost_retransmits,
 		 (unsigned long)s->sack_recoveries, (unsigned long)s->dup_acks,
-		 (unsigned long)s->ooo_segs, (unsigned long)s->no_mem,
+		 (unsigned long)s->ooo_segs, (unsigned long)s->no_mem, (unsigned long)s->tx_deferred,
 		 (unsigned long)s->table_full, (unsigned long)s->listen_overflows,
 		 (unsigned long)s->syncookies_sent, (unsigned long)s->syncookies_ok,
 		 (unsigned long)s->resets_in, (unsigned long)s->resets_out);

@@ -165,7 +165,8 @@ struct tcp_stats {
 		 rcv_dropped, dup_segs, paws_drops, window_probes, keepalive_probes,
 		 timeouts, listen_overflows, table_full, no_mem, delayed_acks,
 		 tw_recycled, tw_evicted, dup_acks, loss_probes,
-		 tx_deferred;   /* new data held back: device ring or pool full */
+		 tx_deferred,   /* new data held back: device ring or pool full */
+		 lost_retransmits;   /* found during recovery, resent without an RTO */
 	uint32_t conns_current, timewait_current;
 };
 const struct tcp_stats *tcp_get_stats(const struct net_if *nif);

@@ -423,11 +423,17 @@ static void test_fast_retransmit(void **state)
 	assert_int_equal(tcp_write(c, buf, sizeof buf), (int)sizeof buf);
 	assert_int_equal(F.ntx, 10);                 /* initial window: 10 segments */
 	uint32_t mss = c->mss;
-	/* the first segment is lost; the next three each earn a dup ACK */
+	/* the first segment is lost; the next three each earn a dup ACK;
+	 * the first two each let one new segment out (limited transmit,
+	 * RFC 3042), the third starts fast retransmit */
 	fake_clear_tx(&F);
 	for (int i = 0; i < 2; i++)
 		seg(PPORT, LPORT, peer_seq, our_seq, TCP_ACK, 65535, NULL, 0, NULL, 0);
-	assert_int_equal(F.ntx, 0);
+	assert_int_equal(F.ntx, 2);
+	assert_int_equal(out(0).seq, our_seq + 10 * mss);
+	assert_int_equal(out(1).seq, our_seq + 11 * mss);
+	assert_int_equal(ST()->fast_retransmits, 0);
+	fake_clear_tx(&F);
 	seg(PPORT, LPORT, peer_seq, our_seq, TCP_ACK, 65535, NULL, 0, NULL, 0);
 	assert_int_equal(ST()->fast_retransmits, 1);
 	assert_true(F.ntx >= 1);
