@@ -2,7 +2,7 @@
  * arp.c - IPv4-to-Ethernet address resolution (RFC 826), gratuitous
  * announcements and conflict defence (RFC 5227), for one interface.
  *
- * Interface: arp_input(), arp_output(), arp_announce(), arp_tick() and
+ * Interface: arp_input(), arp_output(), arp_announce(), arp_prime(), arp_tick() and
  * friends in net_priv.h.
  *
  * Rules:
@@ -268,6 +268,18 @@ void arp_announce(struct net_if *nif, uint64_t now)
 	arp_send_announce(nif);
 	nif->arp.announces_left = ARP_ANNOUNCE_NUM - 1;
 	nif->arp.next_announce = now + ARP_ANNOUNCE_INTERVAL_NS;
+}
+
+void arp_prime(struct net_if *nif, uint32_t ip, uint64_t now)
+{
+	struct arp_entry *e = arp_find(nif, ip);
+	if (!nif->addr || (e && e->state != ARP_FREE))
+		return;
+	e = arp_entry_new(nif, ip, now);
+	e->state = ARP_PENDING;
+	e->tries = 1;
+	e->expires = now + ARP_RETRY_NS;
+	arp_request(nif, ip, NULL);
 }
 
 void arp_tick(struct net_if *nif, uint64_t now)

@@ -79,6 +79,8 @@ int net_if_configure(struct net_if *nif, const struct net_if_config *cfg)
 		     a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255, cfg->prefix,
 		     nif->gw >> 24, (nif->gw >> 16) & 255, (nif->gw >> 8) & 255, nif->gw & 255);
 		arp_announce(nif, time_now_ns());
+		if (nif->gw)
+			arp_prime(nif, nif->gw, time_now_ns());
 	}
 	return K_OK;
 }

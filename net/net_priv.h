@@ -236,6 +236,10 @@ void arp_input(struct net_if *nif, struct nbuf *nb);
 int arp_output(struct net_if *nif, struct nbuf *nb, uint32_t next_hop);
 /* Starts the RFC 5227 announcements for the current address. */
 void arp_announce(struct net_if *nif, uint64_t now);
+/* Resolves ip ahead of need (the gateway at configure time), so the first
+ * packet to it does not wait for ARP: a request now, retried as for a
+ * queued packet; nothing if ip is cached or being resolved. */
+void arp_prime(struct net_if *nif, uint32_t ip, uint64_t now);
 void arp_tick(struct net_if *nif, uint64_t now);
 uint64_t arp_next_deadline(const struct net_if *nif);
 /* Drops every entry and queued packet. */

@@ -116,6 +116,8 @@ static inline void fake_clear_tx(struct fake_net *f) { f->ntx = 0; }
 /* Sets up a device with caps, an interface on it at 10.0.0.2/24 (gateway
  * 10.0.0.1) when configure is true, a virtual clock at 1000 s and a fixed
  * random seed; clears the gratuitous ARP from the record. */
+static inline void fake_learn(struct fake_net *f, const uint8_t mac[6], uint32_t ip);
+
 static inline void fake_init(struct fake_net *f, uint32_t caps, bool configure)
 {
 	memset(f, 0, sizeof *f);
@@ -130,9 +132,12 @@ static inline void fake_init(struct fake_net *f, uint32_t caps, bool configure)
 	f->dev.mtu = 1500;
 	f->dev.caps = caps;
 	net_if_init(&f->nif, &f->dev, &f->pool, &f->refs);
+	fake_clear_tx(f);
 	if (configure) {
+		/* The stack asks for the gateway at once; it answers. */
 		struct net_if_config c = { .addr = FAKE_IP, .prefix = 24, .gateway = GW_IP };
 		net_if_configure(&f->nif, &c);
+		fake_learn(f, gw_mac, GW_IP);
 	}
 	fake_clear_tx(f);
 }

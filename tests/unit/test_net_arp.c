@@ -1,6 +1,7 @@
 /*
  * test_net_arp.c - ARP through the fake netdev: gratuitous announcements
- * at start-up (RFC 5227), byte-exact replies, the RFC 826 merge rule,
+ * at start-up (RFC 5227), the gateway resolved at configure time,
+ * byte-exact replies, the RFC 826 merge rule,
  * bogus packets dropped and counted, resolution with a bounded queue,
  * retries and timeout, aging and refresh, conflict defence, and the
  * bounded cache.
@@ -20,6 +21,16 @@ static const uint8_t zero6[6];
 
 #define NOW() time_now_ns()
 
+/* A configured interface without a gateway (so no request for one is
+ * on the wire or in the cache): only what a test does appears. */
+static void setup_nogw(void)
+{
+	fake_init(&F, 0, false);
+	struct net_if_config c = { .addr = FAKE_IP, .prefix = 24 };
+	net_if_configure(&F.nif, &c);
+	fake_clear_tx(&F);
+}
+
 static void send_udp(uint32_t dst, const char *msg)
 {
 	static struct udp_pcb pcb;
@@ -32,7 +43,7 @@ static void test_gratuitous_at_start(void **state)
 {
 	(void)state;
 	fake_init(&F, 0, false);
-	struct net_if_config c = { .addr = FAKE_IP, .prefix = 24, .gateway = GW_IP };
+	struct net_if_config c = { .addr = FAKE_IP, .prefix = 24 };
 	assert_int_equal(net_if_configure(&F.nif, &c), K_OK);
 	assert_int_equal(F.ntx, 1);
 	uint8_t want[42];
@@ -65,10 +76,48 @@ static void test_gratuitous_at_start(void **state)
 	assert_true(fake_no_leaks(&F));
 }
 
+/* With a gateway, configuring asks for its address at once, so the first
+ * packet off the link does not wait for ARP. */
+static void test_gateway_primed(void **state)
+{
+	(void)state;
+	fake_init(&F, 0, false);
+	struct net_if_config c = { .addr = FAKE_IP, .prefix = 24, .gateway = GW_IP };
+	assert_int_equal(net_if_configure(&F.nif, &c), K_OK);
+	assert_int_equal(F.ntx, 2);                  /* the announcement, the request */
+	uint8_t want[42];
+	mk_arp(want, bcast, 1, fake_mac, FAKE_IP, zero6, GW_IP);
+	memcpy(want + 6, fake_mac, 6);
+	assert_memory_equal(F.tx[1].data, want, 42);
+	/* unanswered, it is retried like any resolution */
+	fake_clear_tx(&F);
+	F.nif.arp.announces_left = 0;
+	hosted_clock_advance(ARP_RETRY_NS);
+	net_tick(&F.nif, NOW());
+	assert_int_equal(F.ntx, 1);
+	assert_memory_equal(F.tx[0].data, want, 42);
+	/* the reply resolves it: a datagram to another network goes out at
+	 * once, to the gateway's MAC */
+	fake_clear_tx(&F);
+	uint8_t fr[64];
+	mk_arp(fr, fake_mac, 2, gw_mac, GW_IP, fake_mac, FAKE_IP);
+	fake_rx(&F, fr, 42, 0);
+	assert_int_equal(F.ntx, 0);
+	send_udp(NET_IP4(192, 0, 2, 7), "off-link");
+	assert_int_equal(F.ntx, 1);
+	assert_memory_equal(F.tx[0].data, gw_mac, 6);
+	assert_int_equal(F.nif.stats.arp_queued, 0);
+	/* configuring again flushes the cache: announced and asked again */
+	fake_clear_tx(&F);
+	assert_int_equal(net_if_configure(&F.nif, &c), K_OK);
+	assert_int_equal(F.ntx, 2);
+	assert_true(fake_no_leaks(&F));
+}
+
 static void test_reply_byte_exact(void **state)
 {
 	(void)state;
-	fake_init(&F, 0, true);
+	setup_nogw();
 	uint8_t fr[60] = { 0 };
 	mk_arp(fr, bcast, 1, peer_mac, PEER_IP, zero6, FAKE_IP);
 	fake_rx(&F, fr, sizeof fr, 0);               /* padded to 60 */
@@ -95,7 +144,7 @@ static void test_reply_byte_exact(void **state)
 static void test_merge_rule(void **state)
 {
 	(void)state;
-	fake_init(&F, 0, true);
+	setup_nogw();
 	uint8_t fr[64], mac[6];
 	/* a request for someone else: not cached, not answered */
 	mk_arp(fr, bcast, 1, peer_mac, PEER_IP, zero6, NET_IP4(10, 0, 0, 77));
@@ -120,7 +169,7 @@ static void test_merge_rule(void **state)
 static void test_bogus_packets(void **state)
 {
 	(void)state;
-	fake_init(&F, 0, true);
+	setup_nogw();
 	uint8_t fr[64], mac[6];
 	static const uint8_t group[6] = { 0x03, 0, 0, 0, 0, 1 };
 	uint64_t bad0 = F.nif.stats.arp_bad;
@@ -149,7 +198,7 @@ static void test_bogus_packets(void **state)
 static void test_resolution_queue_and_flush(void **state)
 {
 	(void)state;
-	fake_init(&F, 0, true);
+	setup_nogw();
 	char msg[8];
 	for (int i = 0; i < ARP_QUEUE_PER_ENTRY + 2; i++) {
 		msg[0] = (char)('a' + i);
@@ -187,7 +236,7 @@ static void test_resolution_queue_and_flush(void **state)
 static void test_retry_and_timeout(void **state)
 {
 	(void)state;
-	fake_init(&F, 0, true);
+	setup_nogw();
 	F.nif.arp.announces_left = 0;                /* only requests on the wire */
 	uint32_t free0 = F.pool.nfree;
 	send_udp(PEER_IP, "1");
@@ -236,7 +285,7 @@ static void test_retry_and_timeout(void **state)
 static void test_aging_and_refresh(void **state)
 {
 	(void)state;
-	fake_init(&F, 0, true);
+	setup_nogw();
 	fake_learn(&F, peer_mac, PEER_IP);
 	uint8_t mac[6];
 	/* used early: no refresh */
@@ -269,7 +318,7 @@ static void test_aging_and_refresh(void **state)
 static void test_conflict_defence(void **state)
 {
 	(void)state;
-	fake_init(&F, 0, true);
+	setup_nogw();
 	static const uint8_t thief[6] = { 0x02, 0, 0, 0, 0, 0x66 };
 	uint8_t fr[64], mac[6];
 	mk_arp(fr, bcast, 1, thief, FAKE_IP, zero6, FAKE_IP);
@@ -290,7 +339,7 @@ static void test_conflict_defence(void **state)
 static void test_cache_bounded(void **state)
 {
 	(void)state;
-	fake_init(&F, 0, true);
+	setup_nogw();
 	uint8_t mac[6] = { 0x02, 0, 0, 0, 1, 0 };
 	for (int i = 0; i < ARP_CACHE_SIZE + 10; i++) {
 		mac[5] = (uint8_t)i;
@@ -309,6 +358,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gratuitous_at_start),
+		cmocka_unit_test(test_gateway_primed),
 		cmocka_unit_test(test_reply_byte_exact),
 		cmocka_unit_test(test_merge_rule),
 		cmocka_unit_test(test_bogus_packets),
