@@ -31,7 +31,7 @@
 # Environment: BUILD (build), ARCH (x86_64), E2E_MACHINES ("q35 microvm
 # hosted"),
 # E2E_SUITES ("static impaired dhcp"),
-# E2E_BYTES (100000000), E2E_NETEM_BYTES (10000000), E2E_BULK (bytes for
+# E2E_BYTES (100000000), E2E_NETEM_BYTES (100000000), E2E_BULK (bytes for
 # the discard/chargen throughput runs, 100000000), E2E_CONNS (1000).
 # Needs root, /dev/net/tun, ip, a C compiler and BearSSL's headers; each
 # check that cannot run is reported SKIP with the reason.
@@ -43,7 +43,7 @@ runner=$BUILD/hosted/echo-tap
 machines=${E2E_MACHINES:-q35 microvm hosted}
 suites=${E2E_SUITES:-static impaired dhcp}
 BYTES=${E2E_BYTES:-100000000}
-NETEM_BYTES=${E2E_NETEM_BYTES:-10000000}
+NETEM_BYTES=${E2E_NETEM_BYTES:-100000000}
 BULK=${E2E_BULK:-100000000}
 CONNS=${E2E_CONNS:-1000}
 out=$BUILD/e2e
@@ -307,7 +307,11 @@ impaired_checks() {
 	fi
 	if wait_log "$qlog" 'echo: serving' 60 "$qpid"; then
 		echo "     impaired link: $what, by $how; $NETEM_BYTES bytes each way"
+		nsx nstat -n >/dev/null 2>&1
 		run_client "$p/impaired-tcp-echo" 600 echo "$guest_ip" 7 "$NETEM_BYTES"
+		# Linux's side of the same transfer, for the log
+		nsx nstat -z TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPLossProbes \
+			TcpExtTCPSackRecovery TcpExtTCPLostRetransmit >"$logs/$m-impaired-linux.nstat" 2>&1
 		halt "$p/impaired-no-crash"
 	else
 		bad "$p/impaired-boot" "the guest did not start its services within 60 s" "$qlog"
