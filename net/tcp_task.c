@@ -302,7 +302,9 @@ int tcp_stream_shutdown(struct tcp_stream *s)
 	return tcp_shutdown(s->conn);
 }
 
-void tcp_stream_close(struct tcp_stream *s)
+/* Detaches s from its connection, ends that with end(), and wakes any
+ * task still waiting on s. */
+static void stream_end(struct tcp_stream *s, void (*end)(struct tcp_conn *))
 {
 	struct tcp_conn *c = s->conn;
 	s->conn = NULL;
@@ -310,18 +312,16 @@ void tcp_stream_close(struct tcp_stream *s)
 	s->view_len = 0;
 	s->closed = true;
 	if (c)
-		tcp_close(c);
+		end(c);
 	event_signal(&s->ev);
+}
+
+void tcp_stream_close(struct tcp_stream *s)
+{
+	stream_end(s, tcp_close);
 }
 
 void tcp_stream_abort(struct tcp_stream *s)
 {
-	struct tcp_conn *c = s->conn;
-	s->conn = NULL;
-	s->view = NULL;
-	s->view_len = 0;
-	s->closed = true;
-	if (c)
-		tcp_abort(c);
-	event_signal(&s->ev);
+	stream_end(s, tcp_abort);
 }
