@@ -82,7 +82,7 @@ NATIVE_TEST_APPS := $(foreach m,$(NATIVE_TEST_MKS),$(notdir $(patsubst %/,%,$(di
 $(foreach a,$(NATIVE_TEST_APPS),$(eval $(call kiln_native_app,$(a),tests/native/$(a))))
 
 # The tests' client (a plain Linux program).
-$(NBUILD)/native_client: tests/native/native_client.c
+$(NBUILD)/native_client: tests/native/native_client.c tests/rfc864.h
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
 	$(Q)$(CC) -std=gnu11 -O2 -g $(WARN) -o $@ $<

@@ -43,6 +43,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../rfc864.h"
+
 static struct sockaddr_in peer;
 static double deadline;       /* absolute, seconds */
 static double stall_limit;
@@ -316,29 +318,13 @@ static int mode_sink(uint64_t total)
 	return 0;
 }
 
-/* RFC 864: 72-character lines of the 95 printable characters, each line
- * starting one character later, CR LF after each. */
-#define CHARGEN_LINE 72
-#define CHARGEN_PERIOD (95 * (CHARGEN_LINE + 2))
-
-static uint8_t chargen_byte(uint64_t pos)
-{
-	unsigned line = (unsigned)((pos / (CHARGEN_LINE + 2)) % 95);
-	unsigned col = (unsigned)(pos % (CHARGEN_LINE + 2));
-	if (col == CHARGEN_LINE)
-		return '\r';
-	if (col == CHARGEN_LINE + 1)
-		return '\n';
-	return (uint8_t)(' ' + (line + col) % 95);
-}
-
 /* Reads `total` bytes from chargen and checks every one. */
 static int mode_source(uint64_t total)
 {
 	static uint8_t in[CHUNK];
-	static uint8_t pattern[CHARGEN_PERIOD];
-	for (unsigned i = 0; i < CHARGEN_PERIOD; i++)
-		pattern[i] = chargen_byte(i);
+	static uint8_t pattern[RFC864_PERIOD];
+	for (unsigned i = 0; i < RFC864_PERIOD; i++)
+		pattern[i] = rfc864_byte(i);
 	int fd = tcp_open();
 	uint64_t rcvd = 0;
 	double t0 = now(), last_progress = t0;
@@ -364,10 +350,10 @@ static int mode_source(uint64_t total)
 			    strerror(errno));
 		}
 		for (ssize_t i = 0; i < n; i++)
-			if (in[i] != pattern[(rcvd + (uint64_t)i) % CHARGEN_PERIOD])
+			if (in[i] != pattern[(rcvd + (uint64_t)i) % RFC864_PERIOD])
 				die("source: byte %llu is 0x%02x, the pattern says 0x%02x",
 				    (unsigned long long)(rcvd + (uint64_t)i), in[i],
-				    pattern[(rcvd + (uint64_t)i) % CHARGEN_PERIOD]);
+				    pattern[(rcvd + (uint64_t)i) % RFC864_PERIOD]);
 		rcvd += (uint64_t)n;
 		last_progress = t;
 	}

@@ -11,7 +11,7 @@
  *                                      reading until the sender stalls
  *                                      (the server must stop reading),
  *                                      then reads; every byte comes back
- *   native_client chargen PORT BYTES   reads BYTES of the borrowed pattern
+ *   native_client chargen PORT BYTES   reads BYTES of chargen (RFC 864)
  *   native_client udp     PORT         datagrams of 1..65507 bytes echo
  *   native_client exit    PORT N       asks natecho to kiln_exit(N) (UDP)
  *
@@ -35,6 +35,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "../rfc864.h"
 
 static struct sockaddr_in peer;
 static double deadline;
@@ -214,6 +216,9 @@ static int mode_many(unsigned n)
 static int mode_chargen(uint64_t total)
 {
 	static uint8_t in[65536];
+	static uint8_t pattern[RFC864_PERIOD];
+	for (unsigned i = 0; i < RFC864_PERIOD; i++)
+		pattern[i] = rfc864_byte(i);
 	int fd = tcp_open(false);
 	uint64_t got = 0;
 	double t0 = now();
@@ -225,8 +230,7 @@ static int mode_chargen(uint64_t total)
 			die("chargen: %s after %llu bytes", k == 0 ? "closed" : strerror(errno),
 			    (unsigned long long)got);
 		for (ssize_t i = 0; i < k; i++) {
-			uint64_t j = (got + (uint64_t)i) % 65536;
-			if (in[i] != (uint8_t)(j * 7 + (j >> 8)))
+			if (in[i] != pattern[(got + (uint64_t)i) % RFC864_PERIOD])
 				die("chargen byte %llu differs", (unsigned long long)(got + (uint64_t)i));
 		}
 		got += (uint64_t)k;

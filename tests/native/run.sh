@@ -5,12 +5,13 @@
 #
 # For the product build ($BUILD/native/natecho, -O2) and the sanitizer
 # build ($BUILD/native/asan/natecho, ASan+UBSan), with cpus=2 and
-# cpus=1, natecho (tests/native/natecho) is started on 127.0.0.1 with a
-# port offset (ports 7 and 19 become OFF+7 and OFF+19), and
+# cpus=1, natecho (tests/native/natecho: apps/echo's TCP services and a
+# UDP echo) is started on 127.0.0.1 with a port offset (ports 7 and 19
+# become OFF+7 and OFF+19), and
 # native_client checks: TCP echo of 1 MiB and 32 MiB byte-exact, many
 # connections open at once, back-pressure (a client that sends without
-# reading stalls, then gets every byte back), chargen through borrowed
-# writes, UDP echo of 1..65507-byte datagrams, kiln_exit(7) ending every
+# reading stalls, then gets every byte back), chargen (RFC 864) through
+# borrowed writes, UDP echo of 1..65507-byte datagrams, kiln_exit(7) ending every
 # core with status 7, and SIGTERM ending every core with status 0. Then,
 # if $BUILD/native/webserver exists, curl gets /health from it.
 #

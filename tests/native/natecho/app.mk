@@ -1,5 +1,6 @@
-# natecho - the native runner's test app (tests/native/run.sh): TCP echo
-# and UDP echo on port 7, chargen with borrowed writes on port 19.
-natecho_SRCS := main.c
+# natecho - the native runner's test app (tests/native/run.sh): apps/echo's
+# TCP services (echo, discard, chargen with borrowed writes) and a UDP echo
+# on port 7 that also takes "exit N".
+natecho_SRCS := main.c ../../../apps/echo/tcp_services.c
 natecho_PARTS :=
 natecho_NATIVE := 1
