@@ -18,6 +18,19 @@ skip=0
 failed_suites=""
 
 add() { pass=$((pass + $1)); fail=$((fail + $2)); [ "$2" -gt 0 ] && failed_suites="$failed_suites $3"; }
+# counted NAME OUTPUT: adds the suite's own "NAME: N passed, N failed,
+# N skipped" line from OUTPUT; a suite that printed none counts as one
+# failure.
+counted() {
+	g=$(echo "$2" | sed -n "s/^$1: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped\$/\1 \2 \3/p")
+	if [ -z "$g" ]; then
+		add 0 1 "$1"
+		return 1
+	fi
+	set -- "$1" $g
+	add "$2" "$3" "$1"
+	skip=$((skip + $4))
+}
 
 echo "== hosted unit tests"
 for t in "$BUILD"/hosted/tests/test_*; do
@@ -52,38 +65,17 @@ fi
 echo "== tap-hosted runner against Linux"
 out=$(BUILD=$BUILD tests/hosted/run.sh 2>&1)
 echo "$out" | grep -E '^(ok|FAIL|SKIP|skip)' | sed 's/^/  /'
-g=$(echo "$out" | sed -n 's/^tap: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p')
-if [ -n "$g" ]; then
-	set -- $g
-	add "$1" "$2" tap
-	skip=$((skip + $3))
-else
-	add 0 1 tap
-fi
+counted tap "$out"
 
 echo "== native runner over loopback"
 out=$(BUILD=$BUILD tests/native/run.sh 2>&1)
 echo "$out" | grep -E '^(PASS|FAIL|SKIP)|^    \|' | sed 's/^/  /'
-g=$(echo "$out" | sed -n 's/^native: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p')
-if [ -n "$g" ]; then
-	set -- $g
-	add "$1" "$2" native
-	skip=$((skip + $3))
-else
-	add 0 1 native
-fi
+counted native "$out"
 
 echo "== HTTP: apps/webserver in QEMU (conformance, curl, wrk, Chromium)"
 out=$(BUILD=$BUILD ARCH=$ARCH tests/http/run.sh 2>&1)
 echo "$out" | grep -E '^(ok|FAIL|SKIP|  screenshot)' | sed 's/^/  /'
-g=$(echo "$out" | sed -n 's/^http: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p')
-if [ -n "$g" ]; then
-	set -- $g
-	add "$1" "$2" http
-	skip=$((skip + $3))
-else
-	add 0 1 http
-fi
+counted http "$out"
 
 # End-to-end: apps/echo in QEMU (q35, microvm) and in the tap-hosted
 # runner, against Linux over TAP (tests/e2e/run.sh; every check is
@@ -91,15 +83,7 @@ fi
 echo "== end-to-end: apps/echo against Linux over TAP (tests/e2e)"
 out=$(BUILD=$BUILD ARCH=$ARCH tests/e2e/run.sh "$BUILD/$ARCH/echo.elf" 2>&1)
 echo "$out" | grep -E '^(PASS|FAIL|SKIP|==|     )|^    \|' | sed 's/^/  /'
-g=$(echo "$out" | sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p')
-if [ -n "$g" ]; then
-	set -- $g
-	add "$1" "$2" e2e
-	skip=$((skip + $3))
-	echo "e2e: $1 passed, $2 failed, $3 skipped"
-else
-	add 0 1 e2e
-fi
+counted e2e "$out" && echo "$out" | grep '^e2e: '
 
 if ls "$BUILD"/fuzz/fuzz_* >/dev/null 2>&1; then
 	echo "== fuzz smoke (${FUZZ_SMOKE_SECONDS:-5} s each)"
