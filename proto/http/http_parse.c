@@ -31,7 +31,10 @@
  *    (RFC 9112 3.2), Content-Length repeated or not all digits, both
  *    Content-Length and Transfer-Encoding, Transfer-Encoding in HTTP/1.0
  *    or naming chunked more than once (RFC 9112 6.1, 6.3: the smuggling
- *    cases), malformed chunk framing. 501: a transfer coding other than
+ *    cases), malformed chunk framing (chunk-size lines, chunk data and
+ *    trailer lines end in CRLF, RFC 9112 7.1: a lone LF is accepted only
+ *    in the head, 2.2; whitespace after a chunk size must lead to a
+ *    ";" extension, 7.1.1). 501: a transfer coding other than
  *    chunked. 505: a major version other than 1. 414/431/413: the limits.
  *    417: an Expect other than 100-continue (RFC 9110 10.1.1).
  *  - Trailer fields (RFC 9112 7.1.2) are checked like header lines and
@@ -51,7 +54,7 @@
 #define HTTP_CHUNK_LINE_MAX 1024
 
 enum {
-	P_HEAD, P_BODY, P_CSIZE, P_CEXT, P_CSIZE_LF, P_CDATA, P_CDATA_CR, P_CDATA_LF,
+	P_HEAD, P_BODY, P_CSIZE, P_CBWS, P_CEXT, P_CSIZE_LF, P_CDATA, P_CDATA_CR, P_CDATA_LF,
 	P_TSTART, P_TNAME, P_TVALUE, P_TLINE_LF, P_TEND_LF, P_DONE, P_ERROR,
 };
 
@@ -209,14 +212,16 @@ static size_t head_end(const uint8_t *s, size_t n, size_t from, uint32_t *scan)
 }
 
 /* An incomplete head of n bytes: 414 when its request line is already
- * too long, 431 when the head is, else 0 (wait for more). */
+ * too long (past max_request_line, or filling the whole head without
+ * ending: the line alone is what overflows), 431 when the fields make
+ * the head too big, else 0 (wait for more). */
 static int head_too_big(const struct http_limits *lim, const uint8_t *s, size_t n)
 {
 	size_t look = n < (size_t)lim->max_request_line + 1 ? n : (size_t)lim->max_request_line + 1;
 	if (n > lim->max_request_line && !memchr(s, '\n', look))
 		return 414;
 	if (n >= lim->max_head)
-		return 431;
+		return memchr(s, '\n', n) ? 431 : 414;
 	return 0;
 }
 
@@ -334,10 +339,19 @@ static int target_split(struct http_req *r)
 			return 400;     /* asterisk-form is for OPTIONS only */
 	} else if ((r->target_len > 7 && HTTP_IEQ(t, 7, "http://")) ||
 		   (r->target_len > 8 && HTTP_IEQ(t, 8, "https://"))) {
-		/* absolute-form: the path follows the authority */
-		const char *s = (const char *)memchr(t, ':', r->target_len) + 3;
-		while (s < te && *s != '/' && *s != '?')
+		/* absolute-form: the path follows the authority, and the
+		 * authority replaces Host (RFC 9112 3.2.2) */
+		const char *a = (const char *)memchr(t, ':', r->target_len) + 3;
+		const char *s = a;
+		while (s < te && *s != '/' && *s != '?') {
+			if (!http_is((uint8_t)*s, HTTP_C_HOST))
+				return 400;     /* userinfo, a bad byte */
 			s++;
+		}
+		if (s == a)
+			return 400;     /* an http URI needs a host (RFC 9110 4.2.1) */
+		r->host = a;
+		r->host_len = (uint32_t)(s - a);
 		if (s == te || *s == '?') {
 			r->path = "/";
 			r->path_len = 1;
@@ -674,24 +688,38 @@ static int chunked_feed(struct http_parser *p, const uint8_t **srcp, const uint8
 			}
 			if (p->line_len == 0)
 				return 400;
-			if (c == ';' || c == ' ' || c == '\t') {
+			/* RFC 9112 7.1.1: chunk-size [ BWS ";" chunk-ext ] CRLF */
+			if (c == ';') {
 				p->state = P_CEXT;
+				src++;
+			} else if (c == ' ' || c == '\t') {
+				p->state = P_CBWS;
 			} else if (c == '\r') {
 				p->state = P_CSIZE_LF;
 				src++;
-			} else if (c == '\n') {
-				p->state = P_CSIZE_LF;
+			} else {
+				return 400;     /* a lone LF or anything else */
+			}
+			break;
+		}
+		case P_CBWS:
+			/* whitespace after the size must lead to an extension */
+			if (c == ' ' || c == '\t') {
+				if (++p->line_len > HTTP_CHUNK_LINE_MAX)
+					return 400;
+				src++;
+			} else if (c == ';') {
+				p->state = P_CEXT;
+				src++;
 			} else {
 				return 400;
 			}
 			break;
-		}
 		case P_CEXT:
 			/* chunk-ext is skipped, but only field bytes, bounded */
-			if (c == '\r' || c == '\n') {
+			if (c == '\r') {
 				p->state = P_CSIZE_LF;
-				if (c == '\r')
-					src++;
+				src++;
 				break;
 			}
 			if (!http_is(c, HTTP_C_FIELD) || ++p->line_len > HTTP_CHUNK_LINE_MAX)
@@ -724,14 +752,10 @@ static int chunked_feed(struct http_parser *p, const uint8_t **srcp, const uint8
 			break;
 		}
 		case P_CDATA_CR:
-			if (c == '\r') {
-				p->state = P_CDATA_LF;
-				src++;
-			} else if (c == '\n') {
-				p->state = P_CDATA_LF;
-			} else {
-				return 400;
-			}
+			if (c != '\r')
+				return 400;     /* chunk data ends with CRLF, 7.1 */
+			p->state = P_CDATA_LF;
+			src++;
 			break;
 		case P_CDATA_LF:
 			if (c != '\n')
@@ -745,9 +769,6 @@ static int chunked_feed(struct http_parser *p, const uint8_t **srcp, const uint8
 			if (c == '\r') {
 				p->state = P_TEND_LF;
 				src++;
-			} else if (c == '\n') {
-				src++;
-				finish(p);
 			} else if (http_is(c, HTTP_C_TCHAR)) {
 				p->state = P_TNAME;
 			} else {
@@ -765,8 +786,6 @@ static int chunked_feed(struct http_parser *p, const uint8_t **srcp, const uint8
 			if (c == '\r') {
 				p->state = P_TLINE_LF;
 				src++;
-			} else if (c == '\n') {
-				p->state = P_TLINE_LF;
 			} else if (!http_is(c, HTTP_C_FIELD)) {
 				return 400;
 			} else {

@@ -417,6 +417,30 @@ static void test_errors(void **state)
 		  "0\r\n bad\r\n\r\n", 400 },
 		{ "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
 		  "0\r\nX : y\r\n\r\n", 400 },
+		/* chunked framing needs CRLF (RFC 9112 7.1): a lone LF after the
+		 * size, after the data, in a trailer or at the end is a desync */
+		{ "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+		  "1\nX\r\n0\r\n\r\n", 400 },
+		{ "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+		  "1\r\nX\n0\r\n\r\n", 400 },
+		{ "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+		  "1\r\nX\r\n0\r\nT: v\n\r\n", 400 },
+		{ "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+		  "1\r\nX\r\n0\r\n\n", 400 },
+		{ "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+		  "1;e=v\nX\r\n0\r\n\r\n", 400 },
+		{ "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+		  "1\rX\r\n0\r\n\r\n", 400 },
+		/* an extension starts with ';' (after optional whitespace, 7.1.1) */
+		{ "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+		  "1 x\r\nX\r\n0\r\n\r\n", 400 },
+		{ "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+		  "1 \r\nX\r\n0\r\n\r\n", 400 },
+		{ "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+		  "1x\r\nX\r\n0\r\n\r\n", 400 },
+		/* absolute-form with no host, or with userinfo */
+		{ "GET http:///health HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+		{ "GET http://u@a/health HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
 		{ "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
 		  "ffffffffffffffffff\r\n", 413 },
 		{ "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -450,6 +474,10 @@ static void test_good_variants(void **state)
 	assert_int_equal(r.status, 200);
 	exchange("GET http://example.com/health?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n", false, &r);
 	assert_int_equal(r.status, 200);
+	exchange("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+		 "2 \t; a=b ;c\r\nhi\r\n0\r\n\r\n", false, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.body_len, 2);
 	exchange("GET /health?q=%20 HTTP/1.1\r\nHost: [::1]:80\r\n\r\n", false, &r);
 	assert_int_equal(r.status, 200);
 	exchange("GET /health HTTP/1.1\r\nHost:\r\nX-Opaque: \xff\xfe\r\n\r\n", false, &r);
@@ -494,6 +522,49 @@ static void test_request_view(void **state)
 	assert_false(http_accepts_encoding(r, "zstd"));
 	assert_true(r->keep_alive);
 	assert_ptr_equal(r->path, req + 4);
+}
+
+/* Limits seen through the parser fed as TCP would, a segment at a time. */
+static void test_head_limits_split(void **state)
+{
+	(void)state;
+	static struct http_parser p;
+	static uint8_t buf[HTTP_CONN_BUF];
+	static const struct http_limits lim = HTTP_LIMITS_DEFAULT;
+	static char line[65536 + 64];
+	size_t used;
+
+	/* a 64 KiB request line in 1448-byte pieces: 414, not 431 */
+	memset(line, 'a', sizeof line);
+	memcpy(line, "GET /", 5);
+	enum http_parse_event ev = HTTP_PARSE_MORE;
+	http_parse_init(&p, &lim, buf, NULL);
+	for (size_t off = 0; off < 65536 && ev == HTTP_PARSE_MORE; off += 1448)
+		ev = http_parse_feed(&p, (const uint8_t *)line + off, 1448, &used);
+	assert_int_equal(ev, HTTP_PARSE_ERROR);
+	assert_int_equal(p.status, 414);
+
+	/* many long fields in pieces: 431 */
+	size_t n = (size_t)sprintf(line, "GET / HTTP/1.1\r\nHost: a\r\n");
+	while (n < 20000)
+		n += (size_t)sprintf(line + n, "X-Long: %0200d\r\n", 0);
+	ev = HTTP_PARSE_MORE;
+	http_parse_init(&p, &lim, buf, NULL);
+	for (size_t off = 0; off < n && ev == HTTP_PARSE_MORE; off += 1448)
+		ev = http_parse_feed(&p, (const uint8_t *)line + off, n - off < 1448 ? n - off : 1448,
+				     &used);
+	assert_int_equal(ev, HTTP_PARSE_ERROR);
+	assert_int_equal(p.status, 431);
+
+	/* absolute-form: its authority replaces Host (RFC 9112 3.2.2) */
+	const char *req = "GET http://real.example:8080/p?q HTTP/1.1\r\nHost: other\r\n\r\n";
+	http_parse_init(&p, &lim, buf, NULL);
+	assert_int_equal(http_parse_feed(&p, (const uint8_t *)req, strlen(req), &used),
+			 HTTP_PARSE_REQUEST);
+	assert_int_equal(p.req.host_len, strlen("real.example:8080"));
+	assert_memory_equal(p.req.host, "real.example:8080", p.req.host_len);
+	assert_int_equal(p.req.path_len, 2);
+	assert_memory_equal(p.req.path, "/p", 2);
 }
 
 /* A body store over malloc that counts, and can be told to fail. */
@@ -662,7 +733,7 @@ static const char session[] =
 	"GET /stream HTTP/1.1\r\nHost: a\r\n\r\n"
 	"GET /nothing HTTP/1.1\r\nHost: a\r\n\r\n"
 	"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-	"1\nX\n0\n\n"
+	"1\r\nX\r\n0\r\n\r\n"
 	"GET /health HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
 
 static void check_session_output(const char *out, size_t len)
@@ -1153,6 +1224,7 @@ int main(void)
 		cmocka_unit_test_setup(test_errors, setup),
 		cmocka_unit_test_setup(test_good_variants, setup),
 		cmocka_unit_test(test_request_view),
+		cmocka_unit_test(test_head_limits_split),
 		cmocka_unit_test(test_accept_encoding),
 		cmocka_unit_test(test_large_bodies),
 		cmocka_unit_test_setup(test_splits, setup),
