@@ -317,6 +317,9 @@ static const struct tcp_handlers htcp_handlers = {
 	.closed = on_closed,
 };
 
+/* How long a refused connection may stay silent before it is dropped. */
+#define HTCP_REFUSED_LINGER_NS (5 * NS_PER_SEC)
+
 /* The answer when every connection of the pool is taken (RFC 9110 15.6.4). */
 static const char htcp_busy[] =
 	"HTTP/1.1 503 Service Unavailable\r\n"
@@ -328,11 +331,14 @@ static const char htcp_busy[] =
 	"\r\n"
 	"server at capacity\n";
 
+/* A refused connection reads and drops what the client sends, so that
+ * its request is not "unread data" turning the close into a reset that
+ * would destroy the 503 (RFC 9293 3.10.4); the client's FIN ends it. */
 static size_t refused_recv(struct tcp_conn *c, const uint8_t *data, size_t len, void *arg)
 {
-	(void)c;
-	(void)data;
 	(void)arg;
+	if (!data)
+		tcp_close(c);
 	return len;
 }
 
@@ -350,7 +356,10 @@ static int on_accept(struct tcp_conn *c, void *arg)
 		ht->stats.refused++;
 		tcp_set_handlers(c, &htcp_refused_handlers, NULL);
 		tcp_write_borrowed(c, htcp_busy, sizeof htcp_busy - 1, NULL, NULL);
-		tcp_close(c);
+		tcp_shutdown(c);
+		/* a client that never closes is dropped after a few silent
+		 * seconds; it holds a TCP block only, never an HTTP slot */
+		tcp_set_keepalive(c, true, HTCP_REFUSED_LINGER_NS, NS_PER_SEC, 1);
 		return K_OK;
 	}
 	ht->free = hx->next_free;
