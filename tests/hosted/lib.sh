@@ -5,7 +5,8 @@
 # removes everything it made on exit - killing only the processes it
 # started, by PID. Results are counted as lines "ok NAME" / "FAIL NAME";
 # a test that cannot run here (not root, no /dev/net/tun, a tool
-# missing) prints "skip NAME: why" and exits 77.
+# missing) prints "SKIP NAME: why" and exits 77; a runner that make did
+# not build is a failure, not a skip.
 #
 # Variables: BUILD (build), KILN_TAP_APP (udpecho).
 
@@ -18,7 +19,7 @@ T_PIDS=""
 T_TAPS=""
 T_DIR=$(mktemp -d /tmp/kiln-glue-test.XXXXXX)
 
-skip() { echo "skip $T_NAME: $*"; exit 77; }
+skip() { echo "SKIP $T_NAME: $*"; exit 77; }
 ok() { echo "ok $T_NAME: $*"; T_PASS=$((T_PASS + 1)); }
 fail() { echo "FAIL $T_NAME: $*"; T_FAIL=$((T_FAIL + 1)); }
 check() { # check DESCRIPTION COMMAND...
@@ -29,7 +30,7 @@ check() { # check DESCRIPTION COMMAND...
 need_root() {
 	[ "$(id -u)" = 0 ] || skip "needs root"
 	[ -c /dev/net/tun ] || skip "no /dev/net/tun"
-	[ -x "$RUNNER" ] || skip "no runner $RUNNER (make hosted-apps)"
+	[ -x "$RUNNER" ] || { fail "no runner $RUNNER (make hosted-apps): its build broke"; exit 1; }
 	for tool in ip "$@"; do
 		command -v "$tool" >/dev/null 2>&1 || skip "no $tool"
 	done
@@ -89,6 +90,15 @@ stop_runner() {
 		return 1
 	fi
 	return 0
+}
+
+# ping_all COUNT PING-ARGS...: pings COUNT times; passes only when every
+# request got its reply (ping itself exits 0 on a single reply).
+ping_all() {
+	n=$1; shift
+	out=$(ping -c "$n" "$@" 2>&1)
+	echo "$out"
+	echo "$out" | grep -q "^$n packets transmitted, $n received"
 }
 
 # udp_echo ADDR PORT SIZE...: sends one datagram of each size, expects it back byte-exact.

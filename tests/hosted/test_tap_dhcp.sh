@@ -31,7 +31,7 @@ ADDR=$(sed -n 's/.*udpecho: dhcp bound \([0-9.]*\)\/24 server 10.79.0.1 lease 12
 if [ -n "$ADDR" ]; then ok "lease $ADDR/24, server, lease time and DNS as served"; else fail "lease details"; grep udpecho "$LOG"; fi
 check "net_on_up() saw the router" grep -q "udpecho: up $ADDR/24 gw 10.79.0.1" "$LOG"
 check "lease file names the runner's MAC" grep -q "02:4b:69:6c:6e:03 $ADDR" "$T_DIR/dnsmasq.leases"
-check "ping the leased address" ping -c 3 -i 0.2 -W 2 "$ADDR"
+check "ping the leased address" ping_all 3 -i 0.2 -W 2 "$ADDR"
 check "udp echo on the leased address" udp_echo "$ADDR" 7 1 512 1472
 acks() { grep -c "DHCPACK(kiln-glue1) $ADDR 02:4b:69:6c:6e:03" "$DLOG"; }
 renewed() { # a second ACK within SECONDS

@@ -19,9 +19,9 @@ else
 	fail "runner did not come up"; tail -n 20 "$LOG"; finish; exit 1
 fi
 wait_log "$LOG" "udpecho: static address" 5 && ok "net_up() in a task returned" || fail "net_up() in a task"
-check "ping" ping -c 3 -i 0.2 -W 2 10.78.0.2
-check "ping 1472 bytes" ping -c 2 -i 0.2 -W 2 -s 1472 -M do 10.78.0.2
-check "ping 4000 bytes (fragmented)" ping -c 2 -i 0.2 -W 2 -s 4000 10.78.0.2
+check "ping" ping_all 3 -i 0.2 -W 2 10.78.0.2
+check "ping 1472 bytes" ping_all 2 -i 0.2 -W 2 -s 1472 -M do 10.78.0.2
+check "ping 4000 bytes (fragmented)" ping_all 2 -i 0.2 -W 2 -s 4000 10.78.0.2
 ip neigh flush dev $TAP
 check "arping answered by the runner's MAC" sh -c "arping -c 2 -w 3 -I $TAP 10.78.0.2 | grep -qi 02:4b:69:6c:6e:02"
 check "udp echo" udp_echo 10.78.0.2 7 1 100 1472

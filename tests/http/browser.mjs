@@ -2,16 +2,17 @@
 // Debian's headless Chromium (driven by playwright-core) and checks that
 // the cards show live values that change between two reads and that the
 // request feed shows this test's own request path. Saves a screenshot.
-// Prints "ok NAME" / "FAIL NAME: why" lines; exits 1 on any failure.
+// Prints "ok NAME" / "FAIL NAME: why" lines, then (only when it ran to
+// its end) "browser: N passed, N failed"; exits 1 on any failure.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
 const [base, shot] = process.argv.slice(2);
-let failed = 0;
+let failed = 0, passed = 0;
 const check = (name, cond, why) => {
-  if (cond) console.log(`ok ${name}`);
+  if (cond) { passed++; console.log(`ok ${name}`); }
   else { failed++; console.log(`FAIL ${name}: ${why}`); }
 };
 
@@ -62,4 +63,5 @@ try {
   await ctx.close();
   rmSync(profile, { recursive: true, force: true });
 }
+console.log(`browser: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

@@ -39,6 +39,29 @@ count() { # count OUTPUT: tallies its ok/FAIL lines
 	pass=$((pass + $(echo "$1" | grep -c '^ok ')))
 	fail=$((fail + $(echo "$1" | grep -c '^FAIL ')))
 }
+# script NAME CMD...: runs a check script (conformance.py, browser.mjs)
+# and counts its lines. The script must run to its end: its closing line
+# "NAME: N passed, N failed" must be there and agree with the lines
+# printed, and it must exit 0 exactly when nothing failed. A script that
+# crashed, was killed by its timeout or stopped early is one more failure
+# (its checks so far still count).
+script() {
+	sname=$1
+	shift
+	sout=$("$@" 2>&1)
+	src=$?
+	count "$(echo "$sout" | grep -E '^(ok|FAIL|SKIP) ')"
+	sp=$(echo "$sout" | grep -c '^ok ')
+	sf=$(echo "$sout" | grep -c '^FAIL ')
+	want="$sname: $sp passed, $sf failed"
+	if ! echo "$sout" | grep -qx "$want"; then
+		count "FAIL $sname-complete: stopped early (exit $src, $sp ok, $sf failed, no '$want' line): $(echo "$sout" | grep -vE '^(ok|FAIL|SKIP) ' | tail -n 3 | tr '\n' ' ')"
+	elif [ $src -ne 0 ] && [ "$sf" -eq 0 ]; then
+		count "FAIL $sname-complete: exit status $src with no failed check"
+	elif [ $src -eq 0 ] && [ "$sf" -ne 0 ]; then
+		count "FAIL $sname-complete: exit status 0 with $sf failed checks"
+	fi
+}
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -74,7 +97,7 @@ fi
 
 # ---- conformance over raw sockets ------------------------------------------
 if boot "$out/conformance.log" "http_conns=16 http_req_timeout_ms=2000 http_idle_timeout_ms=4000 http_max_requests=5 http_max_line=4096"; then
-	count "$(timeout 180 python3 "$dir/conformance.py" 127.0.0.1 "$tport" "$uport" 2>&1)"
+	script conformance timeout 180 python3 "$dir/conformance.py" 127.0.0.1 "$tport" "$uport"
 else
 	fail=$((fail + 1)); echo "FAIL http/boot-conformance: no answer"; tail -n 20 "$out/conformance.log"
 fi
@@ -96,8 +119,7 @@ if [ -x "$native" ]; then
 		sleep 0.1
 		i=$((i + 1))
 	done
-	count "$(timeout 180 python3 "$dir/conformance.py" 127.0.0.1 "$nport" $((off + 7)) 2>&1 |
-		sed 's/^ok /ok native-/; s/^FAIL /FAIL native-/')"
+	script conformance timeout 180 python3 "$dir/conformance.py" 127.0.0.1 "$nport" $((off + 7)) native-
 	kill "$npid" 2>/dev/null
 	wait "$npid" 2>/dev/null
 	pids=$(echo "$pids" | sed "s/ $npid\b//")
@@ -156,7 +178,7 @@ if command -v chromium >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
 	cp "$dir/package.json" "$dir/browser.mjs" "$out/"
 	if [ -d "$out/node_modules/playwright-core" ] ||
 	   (cd "$out" && npm install --no-audit --no-fund --silent >npm.log 2>&1); then
-		count "$(timeout 120 node "$out/browser.mjs" "$base" "$(cd "$out" && pwd)/telemetry.png" 2>&1)"
+		script browser timeout 120 node "$out/browser.mjs" "$base" "$(cd "$out" && pwd)/telemetry.png"
 		[ -f "$out/telemetry.png" ] && echo "  screenshot: $out/telemetry.png"
 	else
 		skipped=$((skipped + 1)); echo "SKIP browser: npm install playwright-core failed ($out/npm.log)"

@@ -110,9 +110,10 @@ check() {
 }
 
 if [ ! -x "$client" ]; then
-	skip native "$client not built (make native-test-build)"
+	# make test builds it: missing means its build broke, a failure
+	bad native "$client not built (make native-test-build)"
 	echo "native: $pass passed, $fail failed, $skipped skipped"
-	exit 0
+	exit 1
 fi
 
 # Offsets keep every port below Linux's ephemeral range (32768-60999),
@@ -121,7 +122,7 @@ off=$((10000 + $$ % 200 * 100))
 for variant in native asan; do
 	if [ $variant = native ]; then bin=$BUILD/native/natecho; else bin=$BUILD/native/asan/natecho; fi
 	if [ ! -x "$bin" ]; then
-		skip "$variant" "$bin not built"
+		bad "$variant" "$bin not built (make native-test-build)"
 		continue
 	fi
 	for cpus in 2 1; do
@@ -167,7 +168,7 @@ done
 # both cores' listeners).
 web=$BUILD/native/webserver
 if [ ! -x "$web" ]; then
-	skip "webserver /health" "$web not built (apps/webserver needs webserver_NATIVE := 1)"
+	bad "webserver /health" "$web not built (make native-test-build)"
 elif ! command -v curl >/dev/null 2>&1; then
 	skip "webserver /health" "no curl"
 else
