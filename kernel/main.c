@@ -14,9 +14,8 @@
 #include <kiln/cmdline.h>
 #include <kiln/init.h>
 #include <kiln/kiln.h>
+#include <kiln/loop.h>
 #include <kiln/percpu.h>
-
-#include "runtime/timer_priv.h"
 
 static enum log_level boot_log_level = LOG_INFO;
 CMDLINE_OPTION(log, .key = "log", .type = CMDLINE_LOGLEVEL, .value = &boot_log_level,
@@ -59,7 +58,7 @@ void kernel_main(struct boot_info *bi)
 		 (unsigned long)bi->image_start);
 
 	time_init();
-	timer_cpu_init();
+	loop_cpu_init();
 	arch_timer_init();
 	log_info("time: timer %s", arch_timer_name());
 

@@ -22,7 +22,8 @@
 NBUILD := $(BUILD)/native
 
 NATIVE_CFLAGS := -std=gnu11 -g -fno-omit-frame-pointer -ffunction-sections -fdata-sections \
-                 -DKILN_NATIVE=1 $(WARN) $(COMMON_INC) -Iarch/$(ARCH)/include \
+                 -DKILN_NATIVE=1 $(WARN) $(COMMON_INC) -Iplatform/hosted/include \
+                 -Iarch/$(ARCH)/include \
                  -isystem $(BEARSSL_INC)
 NATIVE_OPT := -O2
 # The product is linked statically, so it runs anywhere as one file (the

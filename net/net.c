@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <kiln/err.h>
+#include <kiln/fmt.h>
 #include <kiln/log.h>
 #include <kiln/random.h>
 #include <kiln/time.h>
@@ -114,6 +115,21 @@ void net_if_hw_info(const struct net_if *nif, struct net_if_hw *out)
 	out->tx_packets = d->stats.tx_packets;
 	out->tx_bytes = d->stats.tx_bytes;
 	out->tx_errors = d->stats.tx_errors;
+}
+
+void net_if_features(const struct net_if *nif, char *buf, size_t size)
+{
+	struct netdev *d = nif->dev;
+
+	if (!size)
+		return;
+	if (d->ops && d->ops->describe) {
+		d->ops->describe(d, buf, size);
+		return;
+	}
+	ksnprintf(buf, size, "%s%s%s%s", d->caps & NETDEV_CAP_RX_CSUM ? "RX_CSUM " : "",
+		  d->caps & NETDEV_CAP_TX_CSUM ? "TX_CSUM " : "", d->caps & NETDEV_CAP_SG ? "SG " : "",
+		  d->caps & NETDEV_CAP_TSO4 ? "TSO4" : "");
 }
 
 void net_tick(struct net_if *nif, uint64_t now)

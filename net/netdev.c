@@ -109,3 +109,8 @@ void netdev_flush(struct netdev *dev)
 	if (dev->ops->flush)
 		dev->ops->flush(dev);
 }
+
+struct nbuf_pool *netdev_rx_pool(const struct netdev *dev)
+{
+	return dev->nif->pool;
+}

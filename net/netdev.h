@@ -18,6 +18,7 @@
 #define NET_NETDEV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "nbuf.h"
@@ -40,6 +41,9 @@ struct netdev_ops {
 	/* Notifies the device of everything queued since the last flush;
 	 * may be NULL. Called once per loop pass, not per packet. */
 	void (*flush)(struct netdev *dev);
+	/* Writes the names of the device's negotiated features into buf
+	 * (NUL-terminated); may be NULL (the offload flags are shown). */
+	void (*describe)(struct netdev *dev, char *buf, size_t size);
 };
 
 struct netdev_stats {
@@ -71,5 +75,8 @@ void netdev_input(struct netdev *dev, struct nbuf *nb);
 int netdev_xmit(struct netdev *dev, struct nbuf *nb);
 /* Ends a batch of transmissions (one device notification). */
 void netdev_flush(struct netdev *dev);
+/* The pool the driver takes receive buffers from: its interface's
+ * packet pool (the device must be attached: dev->nif set). */
+struct nbuf_pool *netdev_rx_pool(const struct netdev *dev);
 
 #endif

@@ -51,6 +51,11 @@ struct loop_cpu {
 
 static struct loop_cpu loop_cpus[MAX_CPUS];
 
+void loop_cpu_init(void)
+{
+	timer_cpu_init();
+}
+
 void loop_add_poller(struct poller *p)
 {
 	struct poller **pp = &this_cpu()->pollers;

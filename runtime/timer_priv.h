@@ -4,7 +4,8 @@
  *
  * Each core owns one timer wheel, reached through this_cpu()->wheel.
  * kiln/timer.h is the API everyone else uses; these three calls are for
- * boot and for loop.c only.
+ * loop.c only (the boot code reaches timer_cpu_init through
+ * loop_cpu_init, kiln/loop.h).
  */
 #ifndef KILN_TIMER_PRIV_H
 #define KILN_TIMER_PRIV_H

@@ -17,9 +17,9 @@
  *    the engine (http_send_borrowed); the buffer comes back when the
  *    transport is done with it. No buffer free (many slow readers at
  *    once): 503 with Retry-After. Nothing is allocated.
- *  - The NIC's negotiated virtio features are shown when the virtio-net
- *    driver is linked (a weak reference: the hosted runners have none;
- *    they show the netdev's offload flags only).
+ *  - The NIC's features come from net_if_features(): virtio-net's
+ *    negotiated feature names, or the offload flags of a device (the
+ *    hosted runners') that has no names of its own.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -32,11 +32,8 @@
 #include <kiln/kiln.h>
 #include <kiln/tcp.h>
 
-#include "drivers/virtio/virtio_net.h"
 #include "webserver.h"
 
-#pragma weak virtio_net_get_info
-#pragma weak virtio_net_features_str
 
 /* Requests the feed keeps (the page shows them all). */
 #define FEED_LEN 64
@@ -238,15 +235,7 @@ static void snapshot(struct snapshot *s)
 		s->tcp = tcp_get_stats(tm.nif);
 		ksnprintf(s->mac, sizeof s->mac, "%02x:%02x:%02x:%02x:%02x:%02x", s->hw.mac[0],
 			  s->hw.mac[1], s->hw.mac[2], s->hw.mac[3], s->hw.mac[4], s->hw.mac[5]);
-		struct virtio_net_info vi;
-		if (virtio_net_get_info && virtio_net_features_str &&
-		    virtio_net_get_info(0, &vi) == K_OK) {
-			virtio_net_features_str(vi.features, s->features, sizeof s->features);
-		} else {
-			ksnprintf(s->features, sizeof s->features, "%s%s%s%s",
-				  s->hw.rx_csum ? "RX_CSUM " : "", s->hw.tx_csum ? "TX_CSUM " : "",
-				  s->hw.sg ? "SG " : "", s->hw.tso4 ? "TSO4" : "");
-		}
+		net_if_features(tm.nif, s->features, sizeof s->features);
 	}
 }
 

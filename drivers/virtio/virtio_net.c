@@ -24,7 +24,7 @@
  *     nbuf_free() returns it to its pools and runs the done callbacks of
  *     borrowed segments.
  *   - No copies, no allocation per packet. Receive buffers come from the
- *     interface's pool (dev->nif->pool); the device writes the 12-byte
+ *     interface's pool (netdev_rx_pool); the device writes the 12-byte
  *     virtio_net_hdr_v1 at the start of each (NBUF_RX_HEADROOM) and the
  *     frame after it (5.1.6.3). Transmit pushes the header into the
  *     head's headroom and gives every segment, borrowed ones included, as
@@ -60,7 +60,6 @@
 #include <kiln/timer.h>
 
 #include "net/nbuf.h"
-#include "net/net_priv.h"
 #include "net/netdev.h"
 #include "net/netstack.h"
 #include "virtio.h"
@@ -200,7 +199,7 @@ static void vnet_timer(struct timer *t, void *arg)
 /* Posts receive buffers up to rx_limit; published by the next kick. */
 static void vnet_rx_refill(struct vnet_pair *q)
 {
-	struct nbuf_pool *pool = q->vn->ndev.nif->pool;
+	struct nbuf_pool *pool = netdev_rx_pool(&q->vn->ndev);
 	while (q->rx->inflight < q->rx_limit && virtq_num_free(q->rx) > 0) {
 		struct nbuf *nb = nbuf_alloc(pool);
 		if (nb == NULL) {
@@ -411,9 +410,17 @@ static void vnet_flush(struct netdev *dev)
 	vnet_kick(vnet_pair_here(dev->priv));
 }
 
+/* The negotiated feature names, for the stack's net_if_features(). */
+static void vnet_describe(struct netdev *dev, char *buf, size_t size)
+{
+	const struct vnet *vn = dev->priv;
+	virtio_net_features_str(vn->vdev->features, buf, size);
+}
+
 static const struct netdev_ops vnet_ops = {
 	.xmit = vnet_xmit,
 	.flush = vnet_flush,
+	.describe = vnet_describe,
 };
 
 /* ---- the poller -------------------------------------------------------------- */
@@ -658,7 +665,7 @@ static int vnet_probe(struct virtio_dev *d)
 		log_error("virtio-net: %s: cannot attach to the stack (%s)", d->name, kiln_strerror(rc));
 		return rc;
 	}
-	struct nbuf_pool *pool = dev->nif->pool;
+	struct nbuf_pool *pool = netdev_rx_pool(dev);
 	if (!vn->mrg && pool->data_size < (uint32_t)NBUF_VNET_HDR_LEN + ETH_HDR_LEN + dev->mtu) {
 		log_error("virtio-net: %s: %u-byte buffers cannot hold a frame without MRG_RXBUF",
 			  d->name, pool->data_size);

@@ -24,6 +24,10 @@ struct poller {
 /* Registers p (caller-owned, static lifetime) on the current core. */
 void loop_add_poller(struct poller *p);
 /* Runs the loop on the current core; never returns. */
+/* Once per core at start-up, after the clock and before the core's local
+ * timer is armed: sets up what the loop keeps per core (its timer wheel).
+ * The kernel's start-up calls it (the hosted runtimes have their own). */
+void loop_cpu_init(void);
 __attribute__((noreturn)) void loop_run(void);
 /* Runs one pass; returns the work done. For tests and boot-time waits. */
 int loop_once(void);

@@ -58,6 +58,10 @@ struct net_if_hw {
 	uint64_t tx_packets, tx_bytes, tx_errors;
 };
 void net_if_hw_info(const struct net_if *nif, struct net_if_hw *out);
+/* The device's features as text (NUL-terminated in buf): the driver's
+ * names for what it negotiated where it has them (virtio-net's feature
+ * bits), else the offloads of net_if_hw. */
+void net_if_features(const struct net_if *nif, char *buf, size_t size);
 
 /*
  * Runs the stack's timers due at now (ARP retries and aging, gratuitous

@@ -15,7 +15,7 @@
  * kick per loop pass".
  *
  * The timer wheel and the tasks are the hosted runtime's
- * (platform/hosted/runtime/timer.c and task.c, through its rt_priv.h);
+ * (platform/hosted/runtime/timer.c and task.c, through its hosted_rt_loop.h);
  * this file replaces only its poll(2) loop.
  *
  * Rules: one process is one core. Its loop counters live in a page
@@ -43,7 +43,7 @@
 #include <kiln/time.h>
 
 #include "native.h"
-#include "platform/hosted/runtime/rt_priv.h"
+#include "hosted_rt_loop.h"
 
 static int epfd = -1;
 static struct poller *pollers;

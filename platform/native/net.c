@@ -28,6 +28,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -91,6 +92,13 @@ void net_if_hw_info(const struct net_if *nif, struct net_if_hw *out)
 		.tx_packets = native_io.tx_calls, .tx_bytes = native_io.tx_bytes,
 		.tx_errors = native_io.tx_errors,
 	};
+}
+
+void net_if_features(const struct net_if *nif, char *buf, size_t size)
+{
+	(void)nif;
+	if (size)
+		snprintf(buf, size, "%s", "kernel sockets (no device offloads)");
 }
 
 void net_tick(struct net_if *nif, uint64_t now)

@@ -1,9 +1,12 @@
 /*
- * rt_priv.h - what the hosted runtime's files share (timer.c, task.c,
- * loop.c); nothing outside platform/hosted/runtime/ includes it.
+ * hosted_rt_loop.h - the hosted runtime's timer wheel and tasks
+ * (platform/hosted/runtime/timer.c, task.c) as a run loop drives them.
+ * Two loops do: the hosted runtime's own (runtime/loop.c there) and the
+ * native runner's epoll loop (platform/native/loop.c). Apps and tests use
+ * hosted_rt.h and kiln/loop.h instead.
  */
-#ifndef KILN_HOSTED_RT_PRIV_H
-#define KILN_HOSTED_RT_PRIV_H
+#ifndef KILN_HOSTED_RT_LOOP_H
+#define KILN_HOSTED_RT_LOOP_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -36,7 +36,7 @@
 #include <kiln/time.h>
 
 #include "hosted_rt.h"
-#include "rt_priv.h"
+#include "hosted_rt_loop.h"
 
 static struct poller *pollers;
 static struct loop_stats stats;

@@ -2,7 +2,7 @@
  * task.c - kiln/task.h for a Linux process: cooperative tasks as
  * ucontext coroutines, and events.
  *
- * Interface: kiln/task.h; rt_task_* in rt_priv.h for the hosted loop.
+ * Interface: kiln/task.h; rt_task_* in hosted_rt_loop.h for the hosted loop.
  *
  * Rules (the kernel's runtime/task.c, on Linux primitives):
  *  - A task's stack is an mmap'd region whose lowest page is PROT_NONE,
@@ -31,7 +31,7 @@
 #include <kiln/task.h>
 #include <kiln/timer.h>
 
-#include "rt_priv.h"
+#include "hosted_rt_loop.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define RT_ASAN 1

@@ -3,7 +3,7 @@
  * (runtime/timer_wheel.c, the kernel's own) driven by time_now_ns(),
  * which is CLOCK_MONOTONIC or a test's virtual clock.
  *
- * Interface: kiln/timer.h; rt_timer_* in rt_priv.h for the hosted loop.
+ * Interface: kiln/timer.h; rt_timer_* in hosted_rt_loop.h for the hosted loop.
  *
  * Rules: the process is one core, so there is one wheel and no locks.
  * Callbacks run from the loop (rt_timer_run_due), never from a signal
@@ -18,7 +18,7 @@
 #include <kiln/time.h>
 #include <kiln/timer.h>
 
-#include "rt_priv.h"
+#include "hosted_rt_loop.h"
 #include "runtime/timer_wheel.h"
 
 static struct timer_wheel wheel;
