@@ -17,7 +17,15 @@ for p in "$@"; do
 done
 [ -z "$missing" ] && exit 0
 echo "deps: installing$missing"
+# As root (CI, containers) apt-get runs directly and sudo is not needed;
+# otherwise through sudo, which must then exist.
 SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
+if [ "$(id -u)" -ne 0 ]; then
+	if ! command -v sudo >/dev/null 2>&1; then
+		echo "deps: missing:$missing - run make deps as root, or install sudo" >&2
+		exit 1
+	fi
+	SUDO=sudo
+fi
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
