@@ -7,13 +7,19 @@
  *
  * Rules:
  *  - The cache is a fixed array of ARP_CACHE_SIZE entries. A new
- *    neighbour takes a free entry, else the least recently used resolved
- *    one, else the oldest pending one (whose queue is dropped, counted).
+ *    neighbour takes a free entry, else the oldest pending one, else the
+ *    least recently used resolved one - but never the gateway's nor one
+ *    used within ARP_IN_USE_NS (a connection's peer): a flood of spoofed
+ *    sources cannot push out the neighbours that carry traffic. With no
+ *    such entry, or ARP_MAX_PENDING entries already unresolved, the new
+ *    neighbour is refused (counted) and its packet dropped.
  *  - A packet to an unresolved neighbour waits on its entry's queue
  *    (ARP_QUEUE_PER_ENTRY packets, and ARP_QUEUE_NBUFS buffers over all
  *    entries; beyond that new packets are dropped and counted). Requests go out once a
  *    second, ARP_MAX_REQUESTS in all; then the queue is dropped and
- *    counted (RFC 1122 2.3.2.1/2.3.2.2).
+ *    counted (RFC 1122 2.3.2.1/2.3.2.2). First requests for new
+ *    neighbours are limited to ARP_REQ_PER_SEC a second (the entry waits
+ *    for its retry instead).
  *  - Input follows RFC 826's merge rule: a sender already cached is
  *    updated; a sender is added only when the packet targets us. Malformed
  *    packets and impossible senders (group MACs, broadcast or multicast
@@ -55,32 +61,59 @@ static struct arp_entry *arp_find(struct net_if *nif, uint32_t ip)
 static void arp_entry_clear(struct net_if *nif, struct arp_entry *e)
 {
 	nif->arp.queued -= e->qsegs;
+	if (e->state == ARP_PENDING)
+		nif->arp.pending--;
 	nbuf_free_queue(e->q_head);
 	memset(e, 0, sizeof *e);
 }
 
-static struct arp_entry *arp_entry_new(struct net_if *nif, uint32_t ip, uint64_t now)
+/* An entry a new neighbour must not take: the gateway, or one that
+ * carried traffic recently. */
+static bool arp_protected(const struct net_if *nif, const struct arp_entry *e, uint64_t now)
 {
-	struct arp_entry *victim = NULL, *pending = NULL;
+	return e->state == ARP_VALID &&
+	       ((nif->gw && e->ip == nif->gw) || now - e->last_used < ARP_IN_USE_NS);
+}
+
+/* A new entry for ip, in state ARP_PENDING when pending (else the caller
+ * resolves it at once); NULL, counted, when the policy above refuses. */
+static struct arp_entry *arp_entry_new(struct net_if *nif, uint32_t ip, uint64_t now, bool pending)
+{
+	struct arp_entry *victim = NULL, *valid = NULL, *unresolved = NULL;
+
+	if (pending && nif->arp.pending >= ARP_MAX_PENDING) {
+		NET_STAT(nif, arp_pending_full);
+		return NULL;
+	}
 	for (unsigned i = 0; i < ARP_CACHE_SIZE; i++) {
 		struct arp_entry *e = &nif->arp.e[i];
 		if (e->state == ARP_FREE) {
 			victim = e;
 			goto found;
 		}
-		if (e->state == ARP_VALID && (!victim || e->last_used < victim->last_used))
-			victim = e;
-		if (e->state == ARP_PENDING && (!pending || e->last_used < pending->last_used))
-			pending = e;
+		if (e->state == ARP_PENDING && (!unresolved || e->last_used < unresolved->last_used))
+			unresolved = e;
+		else if (e->state == ARP_VALID && !arp_protected(nif, e, now) &&
+			 (!valid || e->last_used < valid->last_used))
+			valid = e;
 	}
-	if (!victim)
-		victim = pending;
+	victim = unresolved ? unresolved : valid;
+	if (!victim) {
+		NET_STAT(nif, arp_cache_full);
+		return NULL;
+	}
 	NET_STAT(nif, arp_evictions);
 	nif->stats.arp_evict_drops += victim->qlen;
 	arp_entry_clear(nif, victim);
 found:
 	victim->ip = ip;
-	victim->last_used = now;
+	/* a neighbour learnt from its own request is not "in use" until we
+	 * send it something: a flood of ARP requests cannot protect itself */
+	victim->last_used = pending ? now : 0;
+	if (pending) {
+		victim->state = ARP_PENDING;
+		nif->arp.pending++;
+	}
 	return victim;
 }
 
@@ -112,6 +145,23 @@ static void arp_request(struct net_if *nif, uint32_t ip, const uint8_t *unicast)
 	arp_send(nif, ARP_OP_REQUEST, unicast ? unicast : eth_broadcast, zero_mac, ip, nif->addr);
 }
 
+/* True when one more first request for a new neighbour may go out in
+ * this second (ARP_REQ_PER_SEC); counted when not. */
+static bool arp_request_budget(struct net_if *nif, uint64_t now)
+{
+	uint64_t sec = now / NS_PER_SEC;
+	if (sec != nif->arp.req_sec) {
+		nif->arp.req_sec = sec;
+		nif->arp.req_count = 0;
+	}
+	if (nif->arp.req_count >= ARP_REQ_PER_SEC) {
+		NET_STAT(nif, arp_requests_limited);
+		return false;
+	}
+	nif->arp.req_count++;
+	return true;
+}
+
 /* RFC 5227 3: an ARP request with sender and target both our address. */
 static void arp_send_announce(struct net_if *nif)
 {
@@ -129,6 +179,8 @@ static void arp_resolved(struct net_if *nif, struct arp_entry *e, const uint8_t 
 			 uint64_t now)
 {
 	memcpy(e->mac, mac, ETH_ALEN);
+	if (e->state == ARP_PENDING)
+		nif->arp.pending--;
 	e->state = ARP_VALID;
 	e->expires = now + ARP_ENTRY_TTL_NS;
 	e->tries = 0;
@@ -185,7 +237,7 @@ void arp_input(struct net_if *nif, struct nbuf *nb)
 	if (spa != 0) {
 		struct arp_entry *e = arp_find(nif, spa);
 		if (!e && for_us)
-			e = arp_entry_new(nif, spa, now);
+			e = arp_entry_new(nif, spa, now, false);
 		if (e)
 			arp_resolved(nif, e, a->sha, now);
 	}
@@ -229,10 +281,17 @@ int arp_output(struct net_if *nif, struct nbuf *nb, uint32_t next_hop)
 		}
 		return ip4_transmit(nif, nb, e->mac);
 	}
-	if (!e)
-		e = arp_entry_new(nif, next_hop, now);
+	if (!e) {
+		e = arp_entry_new(nif, next_hop, now, true);
+		if (!e) {
+			nbuf_free(nb);
+			return K_ENOSPC;
+		}
+	}
 	if (e->state != ARP_PENDING) {
+		/* expired: resolve again (it stays in the cache meanwhile) */
 		e->state = ARP_PENDING;
+		nif->arp.pending++;
 		e->tries = 0;
 		e->refreshing = false;
 	}
@@ -256,7 +315,8 @@ int arp_output(struct net_if *nif, struct nbuf *nb, uint32_t next_hop)
 	if (e->tries == 0) {
 		e->tries = 1;
 		e->expires = now + ARP_RETRY_NS;
-		arp_request(nif, next_hop, NULL);
+		if (arp_request_budget(nif, now))
+			arp_request(nif, next_hop, NULL);
 	}
 	return K_OK;
 }
@@ -275,8 +335,9 @@ void arp_prime(struct net_if *nif, uint32_t ip, uint64_t now)
 	struct arp_entry *e = arp_find(nif, ip);
 	if (!nif->addr || (e && e->state != ARP_FREE))
 		return;
-	e = arp_entry_new(nif, ip, now);
-	e->state = ARP_PENDING;
+	e = arp_entry_new(nif, ip, now, true);
+	if (!e)
+		return;
 	e->tries = 1;
 	e->expires = now + ARP_RETRY_NS;
 	arp_request(nif, ip, NULL);

@@ -30,9 +30,19 @@
 
 /* ---- limits ----------------------------------------------------------- */
 
-/* ARP. 64 neighbours covers a server's subnet peers plus the gateway;
- * beyond that the least recently used resolved entry is replaced. */
+/* ARP. 64 neighbours covers a server's subnet peers plus the gateway.
+ * What a flood of spoofed on-link sources may take (arp.c): at most
+ * ARP_MAX_PENDING entries are unresolved at once, and a new entry never
+ * replaces the gateway or a neighbour that carried traffic within
+ * ARP_IN_USE_NS - it takes a free, stale or unresolved one, or the packet
+ * that wanted it is dropped (a SYN-ACK's SYN cookie makes that safe: the
+ * peer retries). Requests for new neighbours are limited to
+ * ARP_REQ_PER_SEC a second per interface (retries of one neighbour keep
+ * RFC 1122's one a second). */
 #define ARP_CACHE_SIZE 64
+#define ARP_MAX_PENDING (ARP_CACHE_SIZE / 4)
+#define ARP_IN_USE_NS (30 * NS_PER_SEC)
+#define ARP_REQ_PER_SEC 32
 /* Packets held per unresolved neighbour (RFC 1122 2.3.2.2 asks for at
  * least one), and buffers held in all - counted in buffers, not packets,
  * as one waiting datagram may be a 64 KiB chain - so a scan of dead or
@@ -146,6 +156,9 @@ struct arp_entry {
 struct arp_table {
 	struct arp_entry e[ARP_CACHE_SIZE];
 	uint32_t queued;                /* buffers over all queues */
+	uint32_t pending;               /* entries in ARP_PENDING */
+	uint32_t req_count;             /* requests for new neighbours this second */
+	uint64_t req_sec;
 	uint8_t hint;                   /* index of the last lookup hit */
 	uint8_t announces_left;
 	uint64_t next_announce;

@@ -19,7 +19,10 @@ struct net_stats {
 	uint64_t arp_in, arp_bad, arp_not_us, arp_requests_in, arp_replies_in,
 		 arp_requests_out, arp_replies_out, arp_announce_out,
 		 arp_conflicts, arp_queued, arp_queue_full, arp_timeouts,
-		 arp_timeout_drops, arp_evictions, arp_evict_drops, arp_no_mem;
+		 arp_timeout_drops, arp_evictions, arp_evict_drops, arp_no_mem,
+		 arp_cache_full,      /* new neighbour refused: every entry in use */
+		 arp_pending_full,    /* new neighbour refused: ARP_MAX_PENDING */
+		 arp_requests_limited; /* requests not sent: ARP_REQ_PER_SEC */
 	/* IPv4 (RFC 791) */
 	uint64_t ip_in, ip_short, ip_bad_version, ip_bad_hlen, ip_bad_len,
 		 ip_bad_csum, ip_ttl0, ip_not_us, ip_bad_src, ip_unknown_proto,

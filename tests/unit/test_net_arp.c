@@ -263,7 +263,10 @@ static void test_retry_and_timeout(void **state)
 		for (int k = 0; k < ARP_QUEUE_PER_ENTRY; k++)
 			send_udp(NET_IP4(10, 0, 0, 20 + i), "x");
 	assert_int_equal(F.nif.arp.queued, ARP_QUEUE_NBUFS);
-	assert_int_equal(F.nif.stats.arp_queue_full, 4 * ARP_QUEUE_PER_ENTRY);
+	/* the last four neighbours were refused by the buffer bound or by
+	 * ARP_MAX_PENDING, whichever came first */
+	assert_int_equal(F.nif.stats.arp_queue_full + F.nif.stats.arp_pending_full,
+			 4 * ARP_QUEUE_PER_ENTRY);
 	arp_flush(&F.nif);
 	/* a large datagram waits whole (fragmented only when it leaves) and
 	 * counts every buffer of its chain */
@@ -354,6 +357,111 @@ static void test_cache_bounded(void **state)
 	assert_true(fake_no_leaks(&F));
 }
 
+/* A flood of packets to spoofed on-link sources (SYN-ACKs to a SYN
+ * flood): the gateway and a neighbour in use stay resolved, unresolved
+ * entries and requests stay bounded, every buffer comes back. */
+static void test_flood_cannot_thrash(void **state)
+{
+	(void)state;
+	fake_init(&F, 0, false);
+	struct net_if_config c = { .addr = FAKE_IP, .prefix = 16, .gateway = GW_IP };
+	assert_int_equal(net_if_configure(&F.nif, &c), K_OK);
+	F.nif.arp.announces_left = 0;
+	uint8_t fr[64];
+	mk_arp(fr, fake_mac, 2, gw_mac, GW_IP, fake_mac, FAKE_IP);
+	fake_rx(&F, fr, 42, 0);
+	fake_learn(&F, peer_mac, PEER_IP);
+	uint32_t free0 = F.pool.nfree;
+	fake_clear_tx(&F);
+	uint64_t t0 = NOW();
+
+	for (int i = 0; i < 10000; i++) {
+		hosted_clock_advance(100 * 1000);                 /* 10,000 a second */
+		send_udp(NET_IP4(10, 0, 1 + i / 250, 1 + i % 250), "syn-ack");
+		if (i % 100 == 0) {
+			send_udp(PEER_IP, "legit");               /* a connection's traffic */
+			send_udp(NET_IP4(192, 0, 2, 7), "off-link");
+		}
+		if (i % 1000 == 0)
+			net_tick(&F.nif, NOW());
+		assert_true(F.nif.arp.pending <= ARP_MAX_PENDING);
+		fake_clear_tx(&F);
+	}
+	uint8_t got[6];
+	assert_true(arp_lookup(&F.nif, PEER_IP, got));
+	assert_memory_equal(got, peer_mac, 6);
+	assert_true(arp_lookup(&F.nif, GW_IP, got));
+	assert_memory_equal(got, gw_mac, 6);
+	assert_true(F.nif.stats.arp_pending_full > 9000);
+	/* first requests within the budget, plus the retries of what waits */
+	uint64_t secs = (NOW() - t0) / NS_PER_SEC + 1;
+	assert_true(F.nif.stats.arp_requests_out <=
+		    secs * (ARP_REQ_PER_SEC + ARP_MAX_PENDING * ARP_MAX_REQUESTS));
+	/* the legitimate peer is still reached at once */
+	unsigned sent = F.nif.stats.arp_queued;
+	send_udp(PEER_IP, "still there");
+	assert_int_equal(F.ntx, 1);
+	assert_memory_equal(F.tx[0].data, peer_mac, 6);
+	assert_int_equal(F.nif.stats.arp_queued, sent);
+	arp_flush(&F.nif);
+	assert_int_equal(F.pool.nfree, free0);
+	assert_true(fake_no_leaks(&F));
+}
+
+/* New neighbours that resolve at once (a peer answering every request):
+ * still at most ARP_REQ_PER_SEC first requests a second. */
+static void test_request_budget(void **state)
+{
+	(void)state;
+	setup_nogw();
+	F.nif.arp.announces_left = 0;
+	uint8_t fr[64], mac[6] = { 0x02, 0, 0, 0, 3, 0 };
+	hosted_clock_set((NOW() / NS_PER_SEC + 1) * NS_PER_SEC);   /* a second starts */
+	for (int i = 0; i < ARP_CACHE_SIZE - 4; i++) {
+		uint32_t ip = NET_IP4(10, 0, 0, 100 + i);
+		send_udp(ip, "new");
+		mac[5] = (uint8_t)i;
+		mk_arp(fr, fake_mac, 2, mac, ip, fake_mac, FAKE_IP);
+		fake_rx(&F, fr, 42, 0);
+	}
+	assert_int_equal(F.nif.stats.arp_requests_out, ARP_REQ_PER_SEC);
+	assert_int_equal(F.nif.stats.arp_requests_limited, ARP_CACHE_SIZE - 4 - ARP_REQ_PER_SEC);
+	arp_flush(&F.nif);
+	assert_true(fake_no_leaks(&F));
+}
+
+/* A full cache of neighbours in use: a new one (from an ARP request for
+ * us, or one we must resolve) is refused rather than evicting them. */
+static void test_in_use_entries_stay(void **state)
+{
+	(void)state;
+	setup_nogw();
+	F.nif.arp.announces_left = 0;
+	uint8_t mac[6] = { 0x02, 0, 0, 0, 2, 0 };
+	for (int i = 0; i < ARP_CACHE_SIZE; i++) {
+		mac[5] = (uint8_t)i;
+		fake_learn(&F, mac, NET_IP4(10, 0, 0, 100 + i));
+		send_udp(NET_IP4(10, 0, 0, 100 + i), "in use");
+	}
+	fake_clear_tx(&F);
+	uint8_t fr[64], spoof[6] = { 0x02, 0xee, 0, 0, 0, 1 };
+	mk_arp(fr, bcast, 1, spoof, NET_IP4(10, 0, 0, 50), zero6, FAKE_IP);
+	fake_rx(&F, fr, 42, 0);
+	send_udp(NET_IP4(10, 0, 0, 51), "new");
+	assert_int_equal(F.nif.stats.arp_evictions, 0);
+	assert_int_equal(F.nif.stats.arp_cache_full, 2);
+	uint8_t got[6];
+	for (int i = 0; i < ARP_CACHE_SIZE; i++)
+		assert_true(arp_lookup(&F.nif, NET_IP4(10, 0, 0, 100 + i), got));
+	/* once they have been idle for ARP_IN_USE_NS, a newcomer may take one */
+	hosted_clock_advance(ARP_IN_USE_NS);
+	fake_rx(&F, fr, 42, 0);
+	assert_int_equal(F.nif.stats.arp_evictions, 1);
+	assert_true(arp_lookup(&F.nif, NET_IP4(10, 0, 0, 50), got));
+	arp_flush(&F.nif);
+	assert_true(fake_no_leaks(&F));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +475,9 @@ int main(void)
 		cmocka_unit_test(test_aging_and_refresh),
 		cmocka_unit_test(test_conflict_defence),
 		cmocka_unit_test(test_cache_bounded),
+		cmocka_unit_test(test_flood_cannot_thrash),
+		cmocka_unit_test(test_in_use_entries_stay),
+		cmocka_unit_test(test_request_budget),
 	};
 	return cmocka_run_group_tests_name("net_arp", tests, NULL, NULL);
 }
