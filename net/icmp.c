@@ -39,15 +39,31 @@ static const uint16_t plateaus[] = { 32000, 17914, 8166, 4352, 2002, 1492, 1006,
 
 static void icmp_needfrag(struct net_if *nif, const struct nbuf *nb)
 {
-	uint8_t msg[ICMP_HDR_LEN + IP4_HDR_LEN];
+	/* the ICMP header, the quoted IP header (options included) and the
+	 * 8 bytes of transport header every error carries (RFC 792) */
+	uint8_t msg[ICMP_HDR_LEN + 60 + 8];
 	NET_STAT(nif, icmp_needfrag_in);
-	if (nbuf_copy_out(nb, 0, msg, sizeof msg) < 0)
+	size_t have = nbuf_pkt_len(nb) < sizeof msg ? nbuf_pkt_len(nb) : sizeof msg;
+	if (nbuf_copy_out(nb, 0, msg, have) < 0)
 		return;
-	const uint8_t *src = msg, *end = msg + sizeof msg;
+	const uint8_t *src = msg, *end = msg + have;
 	const struct icmp_hdr *ih = (const void *)net_take(&src, end, ICMP_HDR_LEN);
 	const struct ip4_hdr *inner = (const void *)net_take(&src, end, IP4_HDR_LEN);
-	if (!ih || !inner || (inner->ver_ihl >> 4) != 4 || net_get32(inner->src) != nif->addr)
+	if (!ih || !inner || (inner->ver_ihl >> 4) != 4 || (inner->ver_ihl & 15) < 5 ||
+	    net_get32(inner->src) != nif->addr)
 		return;
+	bool verified = false;
+	if (inner->proto == IP4_PROTO_TCP) {
+		/* RFC 5927: only for a segment of ours still in flight */
+		const uint8_t *l4 = net_take(&src, end, (size_t)(inner->ver_ihl & 15) * 4 - IP4_HDR_LEN);
+		l4 = l4 ? net_take(&src, end, 8) : NULL;
+		if (!l4 || !tcp_icmp_quote_ok(nif, nif->addr, net_get32(inner->dst), net_get16(l4),
+					      net_get16(l4 + 2), net_get32(l4 + 4))) {
+			NET_STAT(nif, icmp_needfrag_forged);
+			return;
+		}
+		verified = true;
+	}
 	uint16_t sent_len = net_get16(inner->total_len);
 	uint16_t mtu = net_get16(ih->rest + 2);
 	if (mtu == 0) {
@@ -60,7 +76,7 @@ static void icmp_needfrag(struct net_if *nif, const struct nbuf *nb)
 	}
 	if (mtu == 0 || mtu >= sent_len)
 		return;
-	if (ip4_pmtu_update(nif, net_get32(inner->dst), mtu, time_now_ns()))
+	if (ip4_pmtu_update(nif, net_get32(inner->dst), mtu, time_now_ns(), verified))
 		NET_STAT(nif, icmp_pmtu_lowered);
 }
 

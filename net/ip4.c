@@ -248,7 +248,7 @@ uint16_t ip4_pmtu_get(struct net_if *nif, uint32_t dst, uint64_t now)
 	return nif->mtu;
 }
 
-bool ip4_pmtu_update(struct net_if *nif, uint32_t dst, uint16_t mtu, uint64_t now)
+bool ip4_pmtu_update(struct net_if *nif, uint32_t dst, uint16_t mtu, uint64_t now, bool verified)
 {
 	if (mtu < IP4_PMTU_MIN)
 		mtu = IP4_PMTU_MIN;
@@ -261,11 +261,21 @@ bool ip4_pmtu_update(struct net_if *nif, uint32_t dst, uint16_t mtu, uint64_t no
 			slot = p;
 			break;
 		}
+		bool guarded = !verified && p->dst && p->verified && now < p->expires;
+		if (guarded)
+			continue;
 		if (!slot || p->dst == 0 || (slot->dst != 0 && p->expires < slot->expires))
 			slot = p;
 	}
+	if (!slot) {
+		NET_STAT(nif, icmp_pmtu_table_guarded);
+		return false;
+	}
+	if (slot->dst != dst)
+		slot->verified = false;
 	slot->dst = dst;
 	slot->mtu = mtu;
+	slot->verified = slot->verified || verified;
 	slot->expires = now + IP4_PMTU_TIMEOUT_NS;
 	return true;
 }

@@ -77,7 +77,10 @@
 /* Path MTU (RFC 1191): 16 destinations, entries expire after 10 minutes
  * (RFC 1191 6.3), and no report lowers a path below 552 bytes (Linux's
  * min_pmtu: forged "fragmentation needed" must not shrink segments to
- * nothing). */
+ * nothing). A report quoting TCP is believed only for a segment in
+ * flight (RFC 5927); one quoting anything else (UDP, which has no state
+ * to check it against) may not take the slot of a live entry that a
+ * checked TCP report made, so the table cannot be churned from outside. */
 #define IP4_PMTU_ENTRIES 16
 #define IP4_PMTU_MIN 552
 #define IP4_PMTU_TIMEOUT_NS (600 * NS_PER_SEC)
@@ -186,6 +189,7 @@ struct ip4_reasm {
 struct ip4_pmtu {
 	uint32_t dst;               /* 0: unused */
 	uint16_t mtu;
+	bool verified;              /* from a report matching a TCP connection */
 	uint64_t expires;
 };
 
@@ -275,7 +279,11 @@ int ip4_transmit(struct net_if *nif, struct nbuf *nb, const uint8_t mac[ETH_ALEN
 /* The MTU to dst: the device's, or lower if learned (RFC 1191). */
 uint16_t ip4_pmtu_get(struct net_if *nif, uint32_t dst, uint64_t now);
 /* Records a lower path MTU for dst; returns true if it lowered one. */
-bool ip4_pmtu_update(struct net_if *nif, uint32_t dst, uint16_t mtu, uint64_t now);
+bool ip4_pmtu_update(struct net_if *nif, uint32_t dst, uint16_t mtu, uint64_t now, bool verified);
+/* tcp_icmp.c: an ICMP error's quoted TCP segment (our laddr:lport to
+ * raddr:rport, sequence seq) is in flight on a connection (RFC 5927). */
+bool tcp_icmp_quote_ok(struct net_if *nif, uint32_t laddr, uint32_t raddr, uint16_t lport,
+		       uint16_t rport, uint32_t seq);
 /* True if a is a broadcast for this interface (limited or subnet). */
 bool ip4_is_bcast(const struct net_if *nif, uint32_t a);
 

@@ -36,7 +36,9 @@ struct net_stats {
 	uint64_t icmp_in, icmp_short, icmp_bad_csum, icmp_echo_in,
 		 icmp_echo_out, icmp_echo_bcast, icmp_unreach_in,
 		 icmp_needfrag_in, icmp_pmtu_lowered, icmp_other_in,
-		 icmp_err_out, icmp_err_suppressed, icmp_rate_limited;
+		 icmp_err_out, icmp_err_suppressed, icmp_rate_limited,
+		 icmp_needfrag_forged,   /* quoted TCP segment not in flight (RFC 5927) */
+		 icmp_pmtu_table_guarded; /* unchecked report found no free slot */
 	/* UDP (RFC 768) */
 	uint64_t udp_in, udp_short, udp_bad_len, udp_bad_csum, udp_no_port,
 		 udp_delivered, udp_out, udp_out_err;

@@ -224,6 +224,32 @@ static inline size_t mk_ip4(uint8_t *p, uint32_t src, uint32_t dst, uint8_t prot
 	return n + 20 + plen;
 }
 
+/* A "fragmentation needed" (ICMP 3/4) from the gateway naming mtu, quoting
+ * a datagram of quoted_len bytes from src to dst with protocol proto and
+ * the first 8 bytes l4 of its transport header (NULL: zeros). */
+static inline size_t mk_needfrag(uint8_t *fr, uint32_t src, uint32_t dst, uint8_t proto,
+				 uint16_t quoted_len, uint16_t mtu, const uint8_t l4[8])
+{
+	uint8_t ic[8 + 20 + 8];
+	memset(ic, 0, sizeof ic);
+	ic[0] = 3;
+	ic[1] = 4;
+	be16(ic + 6, mtu);
+	uint8_t *q = ic + 8;
+	q[0] = 0x45;
+	be16(q + 2, quoted_len);
+	be16(q + 6, 0x4000);
+	q[8] = 64;
+	q[9] = proto;
+	be32(q + 12, src);
+	be32(q + 16, dst);
+	be16(q + 10, ref_csum(0, q, 20));
+	if (l4)
+		memcpy(q + 20, l4, 8);
+	be16(ic + 2, ref_csum(0, ic, sizeof ic));
+	return mk_ip4(fr, GW_IP, FAKE_IP, 1, 5, 0, 64, ic, sizeof ic);
+}
+
 /* A UDP datagram (header + data) with a correct checksum; returns its length. */
 static inline size_t mk_udp(uint8_t *p, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
 			    const void *data, size_t len)

@@ -769,13 +769,59 @@ static void test_pmtu_shrinks_segments(void **state)
 	setup(64);
 	struct tcp_conn *c = handshake(PPORT, false);
 	static uint8_t buf[4000];
-	ip4_pmtu_update(&F.nif, PEER_IP, 1000, time_now_ns());
+	ip4_pmtu_update(&F.nif, PEER_IP, 1000, time_now_ns(), true);
 	assert_int_equal(tcp_write(c, buf, sizeof buf), (int)sizeof buf);
 	for (unsigned i = 0; i < F.ntx; i++) {
 		assert_true(F.tx[i].len - 14 <= 1000);
 		assert_true(out(i).len <= 960);
 	}
 	assert_true(F.ntx >= 5);
+	finish();
+}
+
+/* "Fragmentation needed" is believed only for a segment in flight on a
+ * connection (RFC 5927); forged ones change nothing, and a checked entry
+ * cannot be pushed out of the table by unchecked (UDP-quoting) reports. */
+static void test_icmp_needfrag_checked(void **state)
+{
+	(void)state;
+	setup(64);
+	struct tcp_conn *c = handshake(PPORT, false);
+	static uint8_t buf[3000];
+	uint8_t fr[200], l4[8];
+	uint64_t now = time_now_ns();
+	F.hold = true;                           /* nothing is acknowledged */
+	assert_int_equal(tcp_write(c, buf, sizeof buf), (int)sizeof buf);
+	uint32_t una = c->snd_una;
+	const struct net_stats *ns = net_if_stats(&F.nif);
+
+	/* the right 4-tuple with a sequence number outside snd_una..snd_max */
+	be16(l4, LPORT);
+	be16(l4 + 2, PPORT);
+	be32(l4 + 4, una + 100000);
+	fake_rx(&F, fr, mk_needfrag(fr, FAKE_IP, PEER_IP, 6, 1500, 600, l4), 0);
+	/* a sequence number in flight, but the wrong port */
+	be16(l4 + 2, PPORT + 1);
+	be32(l4 + 4, una + 10);
+	fake_rx(&F, fr, mk_needfrag(fr, FAKE_IP, PEER_IP, 6, 1500, 600, l4), 0);
+	assert_int_equal(ip4_pmtu_get(&F.nif, PEER_IP, now), 1500);
+	assert_int_equal(ns->icmp_needfrag_forged, 2);
+	/* the segment in flight: believed, and the MSS follows */
+	be16(l4 + 2, PPORT);
+	fake_rx(&F, fr, mk_needfrag(fr, FAKE_IP, PEER_IP, 6, 1500, 1000, l4), 0);
+	assert_int_equal(ip4_pmtu_get(&F.nif, PEER_IP, now), 1000);
+	assert_int_equal(ns->icmp_pmtu_lowered, 1);
+	/* a flood of unchecked reports for other destinations fills the rest
+	 * of the table but leaves the checked entry alone */
+	for (uint32_t i = 0; i < 4 * IP4_PMTU_ENTRIES; i++) {
+		hosted_clock_advance(1000);
+		fake_rx(&F, fr, mk_needfrag(fr, FAKE_IP, NET_IP4(198, 51, 100, i + 1), 17, 1500,
+					   1200, NULL), 0);
+	}
+	assert_int_equal(ip4_pmtu_get(&F.nif, PEER_IP, time_now_ns()), 1000);
+	assert_int_equal(ns->icmp_pmtu_lowered, 1 + 4 * IP4_PMTU_ENTRIES);
+	F.hold = false;
+	fake_complete(&F);
 	finish();
 }
 
@@ -850,6 +896,7 @@ int main(void)
 		cmocka_unit_test(test_many_connections),
 		cmocka_unit_test(test_options_parser),
 		cmocka_unit_test(test_pmtu_shrinks_segments),
+		cmocka_unit_test(test_icmp_needfrag_checked),
 		cmocka_unit_test(test_borrowed_release_after_ack),
 		cmocka_unit_test(test_write_retried_after_pool_empty),
 	};
