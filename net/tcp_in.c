@@ -9,15 +9,10 @@
  *
  * Rules:
  *  - tcp_input consumes the segment. Hostile input never panics: a
- *    malformed header or option list is dropped and counted; a segment
- *    to no connection is answered with RST (RFC 9293 3.10.7.1); in-window
- *    RST and SYN earn a challenge ACK (RFC 5961 3, 4), limited per
- *    connection and by a per-second budget drawn at random (RFC 5961 7);
- *    ACKs of data never sent or far too old are refused (RFC 5961 5).
- *    Unacceptable segments without data (PAWS, out of window, ACKs
- *    beyond snd_max) get at most one ACK per TCP_OOW_ACK_NS. A bare ACK
- *    to a listener is taken as a SYN cookie only while cookies may be
- *    out (the listener overflowed within two cookie periods).
+ *    malformed header is dropped and counted; a segment to no connection
+ *    is answered with RST (RFC 9293 3.10.7.1); in-window RST and SYN
+ *    earn a rate-limited challenge ACK (RFC 5961 3, 4, 7); ACKs of data
+ *    never sent or far too old are refused (RFC 5961 5).
  *  - Received data is never copied. An in-order segment's buffer joins
  *    the receive queue and the app reads it in place (recv gets a view);
  *    a buffer is freed once every byte in it is consumed. Out-of-order
@@ -37,7 +32,6 @@
 #include <string.h>
 
 #include <kiln/err.h>
-#include <kiln/random.h>
 
 #include "checksum.h"
 #include "tcp_priv.h"
@@ -478,48 +472,16 @@ drop:
 
 /* ---- ACK processing ---------------------------------------------------------------- */
 
-/* True when c may send another ACK for an unacceptable segment without
- * data now (TCP_OOW_ACK_NS); false, counted, when it sent one too
- * recently. A segment with data is never limited. */
-static bool oow_ack_ok(struct tcp_conn *c, const struct tcp_seg *s)
-{
-	struct tcp_stack *st = c->st;
-	if (s->len && !(s->flags & TCP_SYN))
-		return true;
-	if (c->oow_ack_at && st->now - c->oow_ack_at < TCP_OOW_ACK_NS) {
-		TCP_STAT(st, oow_acks_limited);
-		return false;
-	}
-	c->oow_ack_at = st->now;
-	return true;
-}
-
-/* An immediate ACK for an unacceptable segment, rate limited per connection. */
-static void oow_ack(struct tcp_conn *c, const struct tcp_seg *s)
-{
-	if (oow_ack_ok(c, s))
-		c->flags |= TF_ACK_NOW;
-}
-
-/* RFC 5961 3-5 challenge ACK: per connection (oow_ack_ok), then within
- * the interface's budget of the second, itself random (RFC 5961 7). */
-static void challenge_ack(struct tcp_conn *c, const struct tcp_seg *s)
+static void challenge_ack(struct tcp_conn *c)
 {
 	struct tcp_stack *st = c->st;
 	uint64_t sec = st->now / NS_PER_SEC;
-	if (!oow_ack_ok(c, s))
-		return;
-	if (sec != st->challenge_sec || !st->challenge_limit) {
+	if (sec != st->challenge_sec) {
 		st->challenge_sec = sec;
 		st->challenge_count = 0;
-		st->challenge_limit = TCP_CHALLENGE_PER_SEC / 2 +
-				      random_u32() % (TCP_CHALLENGE_PER_SEC / 2 + 1);
 	}
-	if (st->challenge_count >= st->challenge_limit) {
-		TCP_STAT(st, challenge_acks_limited);
+	if (st->challenge_count++ >= TCP_CHALLENGE_PER_SEC)
 		return;
-	}
-	st->challenge_count++;
 	TCP_STAT(st, challenge_acks);
 	tcp_send_ack(c);
 }
@@ -720,12 +682,11 @@ static bool tcp_ack(struct tcp_conn *c, const struct tcp_seg *s)
 {
 	uint32_t ack = s->ack;
 	if (SEQ_GT(ack, c->snd_max)) {                /* RFC 5961 5.2 */
-		TCP_STAT(c->st, acks_beyond_snd);
-		oow_ack(c, s);
+		c->flags |= TF_ACK_NOW;
 		return false;
 	}
 	if (SEQ_LT(ack, c->snd_una - c->max_snd_wnd)) {
-		challenge_ack(c, s);
+		challenge_ack(c);
 		return false;
 	}
 	uint32_t wnd = (uint32_t)s->wnd << c->snd_wscale;
@@ -901,7 +862,7 @@ static void conn_input(struct tcp_conn *c, struct nbuf *nb, struct tcp_seg *s,
 	if ((c->flags & TF_TS) && s->o.ts_ok && !(s->flags & TCP_RST) &&
 	    SEQ_LT(s->o.tsval, c->ts_recent)) {
 		TCP_STAT(st, paws_drops);
-		oow_ack(c, s);
+		c->flags |= TF_ACK_NOW;
 		goto out;
 	}
 	/* RFC 9293 3.10.7.4 first: sequence acceptability */
@@ -923,7 +884,7 @@ static void conn_input(struct tcp_conn *c, struct nbuf *nb, struct tcp_seg *s,
 		} else {
 			if (!(s->flags & TCP_RST)) {
 				TCP_STAT(st, dup_segs);
-				oow_ack(c, s);
+				c->flags |= TF_ACK_NOW;
 			}
 			goto out;
 		}
@@ -938,7 +899,7 @@ static void conn_input(struct tcp_conn *c, struct nbuf *nb, struct tcp_seg *s,
 			TCP_STAT(st, resets_in);
 			tcp_conn_drop(c, c->lst ? 1 : K_ECONNRESET);
 		} else {
-			challenge_ack(c, s);
+			challenge_ack(c);
 		}
 		goto out;
 	}
@@ -947,7 +908,7 @@ static void conn_input(struct tcp_conn *c, struct nbuf *nb, struct tcp_seg *s,
 		if (c->state == TCP_SYN_RCVD && s->seq == c->irs)
 			tcp_send_syn(c);                 /* our SYN-ACK was lost */
 		else
-			challenge_ack(c, s);
+			challenge_ack(c);
 		goto out;
 	}
 	/* fifth: ACK */
@@ -1045,17 +1006,6 @@ static void listen_input(struct tcp_stack *st, struct tcp_listener *l, struct nb
 			tcp_send_reset(nif, ip, s);
 			goto drop;
 		}
-		/* Cookies are only believed while they may be out: the
-		 * listener overflowed within two cookie periods (a cookie
-		 * lives that long). Otherwise no cookie was ever sent that an
-		 * ACK could carry, and guessing one is not worth a try. */
-		bool cookies_out = st->cookie_last &&
-				   st->now - st->cookie_last <= (2ull << TCP_COOKIE_SHIFT);
-		if (!cookies_out) {
-			TCP_STAT(st, syncookies_no_overflow);
-			tcp_send_reset(nif, ip, s);
-			goto drop;
-		}
 		uint16_t mss = tcp_cookie_check(st, s, ip->dst, ip->src, st->now);
 		if (!mss) {
 			/* While cookies are out, a later segment of a cookie
@@ -1064,6 +1014,8 @@ static void listen_input(struct tcp_stack *st, struct tcp_listener *l, struct nb
 			 * the peer's retransmission of the first one gets in.
 			 * Otherwise an ACK to a listener is refused (3.10.7.2). */
 			TCP_STAT(st, syncookies_bad);
+			if (!st->cookie_last || st->now - st->cookie_last > (2ull << TCP_COOKIE_SHIFT))
+				tcp_send_reset(nif, ip, s);
 			goto drop;
 		}
 		struct tcp_conn *c = tcp_conn_new(st, ip->dst, s->dport, ip->src, s->sport);
@@ -1206,12 +1158,8 @@ void tcp_input(struct net_if *nif, struct nbuf *nb, const struct ip4_info *ip)
 	s.flags = h->flags;
 	s.wnd = net_get16(h->wnd);
 	if (tcp_parse_options(nb->data + TCP_HDR_LEN, nb->data + doff, (s.flags & TCP_SYN) != 0,
-			      &s.o) < 0) {
-		/* a malformed option list: nothing in the segment is trusted
-		 * (not even the options before the bad one) */
+			      &s.o) < 0)
 		TCP_STAT(st, bad_opts);
-		goto drop;
-	}
 	nbuf_pull(nb, doff);
 	s.len = (uint32_t)(plen - doff);
 	if ((s.flags & TCP_SYN) && (s.flags & (TCP_FIN | TCP_RST))) {

@@ -95,19 +95,8 @@
 #define TCP_KEEP_IDLE_NS (7200 * NS_PER_SEC)
 #define TCP_KEEP_INTVL_NS (75 * NS_PER_SEC)
 #define TCP_KEEP_CNT 9
-/* RFC 5961 7: challenge ACKs a second per interface, at most. The limit
- * of each second is drawn anew, uniformly in [LIMIT/2, LIMIT], so that an
- * off-path attacker cannot count the ACKs a probe used up from the
- * shared budget (the side channel of CVE-2016-5696; Linux does the same). */
+/* RFC 5961 7: at most this many challenge ACKs a second per interface. */
 #define TCP_CHALLENGE_PER_SEC 1000
-/* At most one ACK per connection this often in answer to segments that
- * carry no data and are not acceptable (RFC 5961 challenges, PAWS
- * failures, out-of-window ACKs, ACKs of data never sent): two stacks that
- * disagree cannot ping-pong ACKs at line rate, and a peer cannot make
- * Kiln send at its own rate (Linux's tcp_invalid_ratelimit, 500 ms).
- * Unacceptable segments with data are still always answered: those are
- * retransmissions whose sender needs the ACK. */
-#define TCP_OOW_ACK_NS (500 * NS_PER_MS)
 /* SYN cookies: time counter period 2^36 ns (~69 s); a cookie is good for
  * its period and the next. */
 #define TCP_COOKIE_SHIFT 36
@@ -267,7 +256,6 @@ struct tcp_conn {
 	uint64_t keep_idle, keep_intvl;
 	uint8_t keep_cnt;
 	uint64_t last_rx;           /* for keep-alive */
-	uint64_t oow_ack_at;        /* last rate-limited ACK (TCP_OOW_ACK_NS) */
 
 	/* send queue */
 	struct tcp_span *sq_head, *sq_tail;
@@ -319,7 +307,6 @@ struct tcp_stack {
 	uint64_t hash_seed;
 	uint16_t next_port;
 	uint32_t challenge_count;
-	uint32_t challenge_limit;    /* this second's, drawn at random */
 	uint64_t challenge_sec;
 	uint64_t cookie_last;        /* when a SYN cookie was last sent */
 	struct tcp_stats stats;

@@ -166,11 +166,7 @@ struct tcp_stats {
 		 timeouts, listen_overflows, table_full, no_mem, delayed_acks,
 		 tw_recycled, tw_evicted, dup_acks, loss_probes,
 		 tx_deferred,   /* new data held back: device ring or pool full */
-		 lost_retransmits,   /* found during recovery, resent without an RTO */
-		 oow_acks_limited,   /* ACKs to unacceptable segments not sent (rate) */
-		 challenge_acks_limited, /* challenge ACKs over the second's budget */
-		 acks_beyond_snd,    /* ACKs of data never sent (RFC 5961 5.2) */
-		 syncookies_no_overflow; /* ACKs to a listener with no cookies out */
+		 lost_retransmits;   /* found during recovery, resent without an RTO */
 	uint32_t conns_current, timewait_current;
 };
 const struct tcp_stats *tcp_get_stats(const struct net_if *nif);
