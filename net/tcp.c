@@ -85,6 +85,7 @@ void tcp_config_default(struct tcp_config *cfg)
 	cfg->rcv_buf = TCP_DEF_RCV_BUF;
 	cfg->snd_buf = TCP_DEF_SND_BUF;
 	cfg->msl_ns = TCP_DEF_MSL_NS;
+	cfg->persist_timeout_ns = TCP_DEF_PERSIST_TIMEOUT_NS;
 }
 
 static uint32_t pow2_at_least(uint32_t n)
@@ -823,7 +824,10 @@ void tcp_set_nodelay(struct tcp_conn *c, bool on)
 void tcp_set_keepalive(struct tcp_conn *c, bool on, uint64_t idle_ns, uint64_t interval_ns,
 		       unsigned count)
 {
-	if (!on) {
+	if (c->state == TCP_FIN_WAIT_2) {
+		/* keep_at holds the FIN_WAIT_2 deadline: leave it */
+		c->flags = on ? c->flags | TF_KEEPALIVE : c->flags & ~(uint32_t)TF_KEEPALIVE;
+	} else if (!on) {
 		c->flags &= ~(uint32_t)TF_KEEPALIVE;
 		c->keep_at = 0;
 	} else {
