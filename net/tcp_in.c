@@ -1061,9 +1061,12 @@ static void listen_input(struct tcp_stack *st, struct tcp_listener *l, struct nb
 				tcp_send_reset(nif, ip, s);
 			goto drop;
 		}
+		if (tcp_peer_full(st, ip->src))
+			goto drop;
 		struct tcp_conn *c = tcp_conn_new(st, ip->dst, s->dport, ip->src, s->sport);
 		if (!c)
 			goto drop;
+		tcp_peer_charge(c);
 		TCP_STAT(st, syncookies_ok);
 		TCP_STAT(st, passive_opens);
 		c->flags |= TF_COOKIE;
@@ -1090,6 +1093,8 @@ static void listen_input(struct tcp_stack *st, struct tcp_listener *l, struct nb
 	if (!(s->flags & TCP_SYN))
 		goto drop;
 	uint16_t mss = s->o.mss_ok ? s->o.mss : TCP_DEF_MSS;
+	if (tcp_peer_full(st, ip->src))
+		goto drop;                           /* tcp_peer.c: dropped, not reset */
 	if (l->half_open >= l->backlog || !st->free_conns) {
 		/* SYN cookie: answer without state. Only the MSS survives. */
 		TCP_STAT(st, listen_overflows);
@@ -1108,6 +1113,7 @@ static void listen_input(struct tcp_stack *st, struct tcp_listener *l, struct nb
 	struct tcp_conn *c = tcp_conn_new(st, ip->dst, s->dport, ip->src, s->sport);
 	if (!c)
 		goto drop;
+	tcp_peer_charge(c);
 	TCP_STAT(st, passive_opens);
 	c->lst = l;
 	l->half_open++;

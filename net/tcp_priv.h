@@ -118,6 +118,12 @@
  * that stopped reading half a response) is reset after this long without
  * the window opening (nginx's send_timeout is 60 s). */
 #define TCP_DEF_PERSIST_TIMEOUT_NS (60 * NS_PER_SEC)
+/* Connections a listener accepts from one source address (tcp_peer.c;
+ * boot option tcp_max_per_peer=). 256: an office of 40 people behind one
+ * NAT address, each browser holding its 6 connections per host, fits with
+ * room; one address still holds at most 1/16 of the default 4096-block
+ * table, so a single host cannot lock everyone else out. */
+#define TCP_DEF_MAX_PER_PEER 256
 /* SYN cookies: time counter period 2^36 ns (~69 s); a cookie is good for
  * its period and the next. */
 #define TCP_COOKIE_SHIFT 36
@@ -301,6 +307,14 @@ struct tcp_conn {
 	uint64_t oow_last;          /* last rate-limited immediate ACK */
 	uint64_t zwnd_since;        /* first persist probe of this zero window */
 	uint32_t fw2_rcv_nxt;       /* rcv_nxt when the FIN_WAIT_2 deadline was set */
+	bool peer_counted;          /* charged to its address (tcp_peer.c) */
+};
+
+/* ---- per-peer connection counts (tcp_peer.c) ------------------------------ */
+
+struct tcp_peer {
+	struct tcp_peer *next;      /* hash chain, or the free list */
+	uint32_t addr, n;
 };
 
 /* ---- TIME_WAIT ---------------------------------------------------------- */
@@ -338,11 +352,24 @@ struct tcp_stack {
 	uint64_t cookie_last;        /* when a SYN cookie was last sent */
 	struct tcp_stats stats;
 	uint32_t challenge_budget;   /* this second's random challenge-ACK limit */
+	struct tcp_peer *peers, *free_peers, **peer_hash;
+	uint32_t peer_mask, peers_used;
 };
 
 #define TCP_STAT(st, field) ((st)->stats.field++)
 
 static inline struct tcp_stack *tcp_stack(const struct net_if *nif) { return nif->tcp; }
+
+/* ---- tcp_peer.c -------------------------------------------------------------- */
+
+uint32_t tcp_peer_default_limit(void);
+size_t tcp_peer_mem_size(const struct tcp_config *cfg);
+void tcp_peer_init(struct tcp_stack *st, void *mem);
+/* True (and counted) when raddr already has cfg.max_per_peer connections. */
+bool tcp_peer_full(struct tcp_stack *st, uint32_t raddr);
+void tcp_peer_charge(struct tcp_conn *c);
+void tcp_peer_release(struct tcp_conn *c);
+uint32_t tcp_peer_count(struct tcp_stack *st, uint32_t raddr);
 
 /* ---- tcp.c ------------------------------------------------------------------ */
 

@@ -70,6 +70,7 @@ struct tcp_config {
 	uint32_t snd_buf;           /* copied bytes queued per connection */
 	uint64_t msl_ns;            /* TIME_WAIT lasts 2 * MSL */
 	uint64_t persist_timeout_ns; /* zero window with data queued: reset after (0: never) */
+	uint32_t max_per_peer;      /* passive connections per source address (0: no limit) */
 };
 
 /* The defaults (see net/tcp_priv.h for the reasons). */
@@ -175,7 +176,8 @@ struct tcp_stats {
 		 oow_acks_limited,         /* PAWS/out-of-window/beyond-snd_max ACK not sent */
 		 syncookies_no_overflow,   /* cookie ACK refused: no recent overflow */
 		 persist_timeouts,         /* reset: zero window too long with data queued */
-		 fin_wait2_timeouts;       /* FIN_WAIT_2 ended: no segment for TCP_FIN_WAIT2_NS */
+		 fin_wait2_timeouts,       /* FIN_WAIT_2 ended: no new data for TCP_FIN_WAIT2_NS */
+		 peer_limit_refused;       /* SYN/cookie dropped: its address is at max_per_peer */
 };
 const struct tcp_stats *tcp_get_stats(const struct net_if *nif);
 

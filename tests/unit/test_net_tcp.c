@@ -23,6 +23,7 @@
 #include "net/tcp_priv.h"
 
 static struct fake_net F;
+static uint32_t src_ip = PEER_IP;          /* the peer's address for seg() */
 static uint8_t tcp_mem[12u << 20] __attribute__((aligned(64)));
 
 #define PPORT 40000
@@ -80,6 +81,7 @@ static void setup(uint32_t max_conns)
 	assert_int_equal(tcp_if_init(&F.nif, &cfg, tcp_mem, sizeof tcp_mem), K_OK);
 	memset(&A, 0, sizeof A);
 	accept_arg = 0;
+	src_ip = PEER_IP;
 	assert_int_equal(tcp_listen(&F.nif, LPORT, 16, a_accept, NULL), K_OK);
 }
 
@@ -103,8 +105,8 @@ static void seg(uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint
 		memcpy(t + 20, opt, optlen);
 	if (len)
 		memcpy(t + hl, data, len);
-	be16(t + 16, ref_csum(ref_pseudo(PEER_IP, FAKE_IP, 6, (uint16_t)(hl + len)), t, hl + len));
-	fake_rx(&F, fr, mk_ip4(fr, PEER_IP, FAKE_IP, 6, 1, 0x4000, 64, t, hl + len), 0);
+	be16(t + 16, ref_csum(ref_pseudo(src_ip, FAKE_IP, 6, (uint16_t)(hl + len)), t, hl + len));
+	fake_rx(&F, fr, mk_ip4(fr, src_ip, FAKE_IP, 6, 1, 0x4000, 64, t, hl + len), 0);
 }
 
 struct out {
@@ -207,6 +209,7 @@ static void finish(void)
 	}
 	tcp_unlisten(&F.nif, LPORT);
 	assert_int_equal(ST()->conns_current, 0);
+	assert_int_equal(F.nif.tcp->peers_used, 0);   /* per-peer entries all back */
 	assert_true(fake_no_leaks(&F));
 }
 
@@ -637,6 +640,7 @@ static void test_many_connections(void **state)
 {
 	(void)state;
 	setup(4096);
+	tcp_stack(&F.nif)->cfg.max_per_peer = 0;     /* all from one address */
 	tcp_unlisten(&F.nif, LPORT);
 	assert_int_equal(tcp_listen(&F.nif, LPORT, 4096, count_accept, NULL), K_OK);
 	memset(got_for, 0, sizeof got_for);
@@ -758,6 +762,7 @@ static void test_challenge_ack_limits(void **state)
 	(void)state;
 	enum { N = 1600 };
 	setup(N + 8);
+	tcp_stack(&F.nif)->cfg.max_per_peer = 0;     /* all from one address */
 	struct tcp_conn *c = handshake(PPORT, false);
 	seg(PPORT, LPORT, peer_seq + 10, 0, TCP_RST, 0, NULL, 0, NULL, 0);
 	assert_int_equal(F.ntx, 1);
@@ -948,6 +953,65 @@ static void test_fin_wait2_timeout(void **state)
 	finish();
 }
 
+/* Connections per source address: over the limit a SYN is dropped
+ * (counted); other addresses still get in; a freed or TIME_WAIT
+ * connection no longer counts; the table never holds more entries than
+ * connection blocks. */
+static void test_per_peer_limit(void **state)
+{
+	(void)state;
+	setup(64);
+	struct tcp_stack *st = tcp_stack(&F.nif);
+	assert_int_equal(st->cfg.max_per_peer, TCP_DEF_MAX_PER_PEER);
+	st->cfg.max_per_peer = 4;
+	tcp_unlisten(&F.nif, LPORT);
+	assert_int_equal(tcp_listen(&F.nif, LPORT, 64, a_accept, NULL), K_OK);
+	struct tcp_conn *cs[4];
+	uint32_t ps[4], os[4];
+	for (unsigned i = 0; i < 4; i++) {
+		cs[i] = handshake((uint16_t)(PPORT + i), false);
+		ps[i] = peer_seq;
+		os[i] = our_seq;
+	}
+	assert_int_equal(tcp_peer_count(st, PEER_IP), 4);
+	/* a flood of SYNs from the same address: all dropped, nothing sent */
+	fake_clear_tx(&F);
+	for (unsigned i = 0; i < 100; i++)
+		seg((uint16_t)(30000 + i), LPORT, 777, 0, TCP_SYN, 65535, NULL, 0, NULL, 0);
+	assert_int_equal(F.ntx, 0);
+	assert_int_equal(ST()->peer_limit_refused, 100);
+	assert_int_equal(ST()->conns_current, 4);
+	assert_int_equal(st->peers_used, 1);
+	/* another address is not affected */
+	static const uint8_t other_mac[6] = { 2, 0, 0, 0, 0, 0x77 };
+	const uint32_t other = NET_IP4(10, 0, 0, 77);
+	fake_learn(&F, other_mac, other);
+	src_ip = other;
+	seg(PPORT, LPORT, 555, 0, TCP_SYN, 65535, NULL, 0, NULL, 0);
+	assert_int_equal(F.ntx, 1);
+	assert_int_equal(F.tx[0].data[47], TCP_SYN | TCP_ACK);
+	assert_int_equal(st->peers_used, 2);
+	assert_int_equal(tcp_peer_count(st, other), 1);
+	src_ip = PEER_IP;
+	/* one connection reset by the peer: a slot is free again */
+	seg(PPORT, LPORT, ps[0], 0, TCP_RST, 0, NULL, 0, NULL, 0);
+	assert_int_equal(tcp_peer_count(st, PEER_IP), 3);
+	handshake(PPORT + 10, false);
+	assert_int_equal(tcp_peer_count(st, PEER_IP), 4);
+	/* one in TIME_WAIT (we close first) does not count */
+	tcp_close(cs[1]);
+	struct out f = last_out();
+	assert_true(f.flags & TCP_FIN);
+	seg(PPORT + 1, LPORT, ps[1], f.seq + 1, TCP_ACK | TCP_FIN, 65535, NULL, 0, NULL, 0);
+	assert_int_equal(ST()->timewait_current, 1);
+	assert_int_equal(tcp_peer_count(st, PEER_IP), 3);
+	handshake(PPORT + 11, false);
+	assert_int_equal(tcp_peer_count(st, PEER_IP), 4);
+	(void)os;
+	(void)cs;
+	finish();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -975,6 +1039,7 @@ int main(void)
 		cmocka_unit_test(test_bad_options_dropped),
 		cmocka_unit_test(test_persist_timeout),
 		cmocka_unit_test(test_fin_wait2_timeout),
+		cmocka_unit_test(test_per_peer_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
