@@ -85,6 +85,8 @@ void tcp_config_default(struct tcp_config *cfg)
 	cfg->rcv_buf = TCP_DEF_RCV_BUF;
 	cfg->snd_buf = TCP_DEF_SND_BUF;
 	cfg->msl_ns = TCP_DEF_MSL_NS;
+	cfg->persist_timeout_ns = TCP_DEF_PERSIST_TIMEOUT_NS;
+	cfg->max_per_peer = tcp_peer_default_limit();
 }
 
 static uint32_t pow2_at_least(uint32_t n)
@@ -111,7 +113,8 @@ size_t tcp_mem_size(const struct tcp_config *cfg)
 	       align64((size_t)hn * sizeof(struct tcp_conn *)) +
 	       align64((size_t)cfg->max_timewait * sizeof(struct tcp_tw)) +
 	       align64((size_t)tn * sizeof(struct tcp_tw *)) +
-	       align64((size_t)cfg->max_spans * sizeof(struct tcp_span));
+	       align64((size_t)cfg->max_spans * sizeof(struct tcp_span)) +
+	       align64(tcp_peer_mem_size(cfg));
 }
 
 int tcp_if_init(struct net_if *nif, const struct tcp_config *cfg, void *mem, size_t size)
@@ -150,6 +153,7 @@ int tcp_if_init(struct net_if *nif, const struct tcp_config *cfg, void *mem, siz
 		st->spans[i].next = st->free_spans;
 		st->free_spans = &st->spans[i];
 	}
+	tcp_peer_init(st, p + align64((size_t)cfg->max_spans * sizeof(struct tcp_span)));
 	random_bytes(st->isn_key, sizeof st->isn_key);
 	random_bytes(st->cookie_key, sizeof st->cookie_key);
 	random_bytes(st->ts_key, sizeof st->ts_key);
@@ -316,6 +320,7 @@ static void tcp_conn_free(struct tcp_conn *c)
 		s = n;
 	}
 	tcp_rx_free(c);
+	tcp_peer_release(c);
 	c->state = TCP_CLOSED;
 	c->h = NULL;
 	c->hnext = st->free_conns;
@@ -823,7 +828,10 @@ void tcp_set_nodelay(struct tcp_conn *c, bool on)
 void tcp_set_keepalive(struct tcp_conn *c, bool on, uint64_t idle_ns, uint64_t interval_ns,
 		       unsigned count)
 {
-	if (!on) {
+	if (c->state == TCP_FIN_WAIT_2) {
+		/* keep_at holds the FIN_WAIT_2 deadline: leave it */
+		c->flags = on ? c->flags | TF_KEEPALIVE : c->flags & ~(uint32_t)TF_KEEPALIVE;
+	} else if (!on) {
 		c->flags &= ~(uint32_t)TF_KEEPALIVE;
 		c->keep_at = 0;
 	} else {

@@ -472,18 +472,53 @@ drop:
 
 /* ---- ACK processing ---------------------------------------------------------------- */
 
+/* True when *last (now + 1 of the previous send, 0: never) is younger
+ * than TCP_OOW_RATE_NS; otherwise stamps it and returns false. */
+static bool rate_limited(const struct tcp_stack *st, uint64_t *last)
+{
+	if (*last && st->now + 1 - *last < TCP_OOW_RATE_NS)
+		return true;
+	*last = st->now + 1;
+	return false;
+}
+
 static void challenge_ack(struct tcp_conn *c)
 {
 	struct tcp_stack *st = c->st;
+	if (rate_limited(st, &c->chal_last)) {
+		TCP_STAT(st, challenge_limited_conn);
+		return;
+	}
 	uint64_t sec = st->now / NS_PER_SEC;
-	if (sec != st->challenge_sec) {
+	if (sec != st->challenge_sec || !st->challenge_budget) {
+		/* A fresh budget each second, drawn with a key the peer
+		 * cannot know, in [PER_SEC / 2, PER_SEC * 3 / 2). */
+		uint32_t w[2] = { (uint32_t)sec, (uint32_t)(sec >> 32) };
 		st->challenge_sec = sec;
 		st->challenge_count = 0;
+		st->challenge_budget = TCP_CHALLENGE_PER_SEC / 2 +
+			(uint32_t)(tcp_siphash(st->isn_key, w, 2) % TCP_CHALLENGE_PER_SEC);
 	}
-	if (st->challenge_count++ >= TCP_CHALLENGE_PER_SEC)
+	if (st->challenge_count >= st->challenge_budget) {
+		TCP_STAT(st, challenge_limited_global);
 		return;
+	}
+	st->challenge_count++;
 	TCP_STAT(st, challenge_acks);
 	tcp_send_ack(c);
+}
+
+/* An immediate ACK for a PAWS failure, an out-of-window segment or an ACK
+ * beyond snd_max, unless this connection sent one within TCP_OOW_RATE_NS.
+ * Segments with data (or a SYN) are not part of an ACK loop and always get
+ * their ACK (Linux tcp_oow_rate_limited). */
+static void oow_ack(struct tcp_conn *c, const struct tcp_seg *s)
+{
+	if (!s->len && !(s->flags & TCP_SYN) && rate_limited(c->st, &c->oow_last)) {
+		TCP_STAT(c->st, oow_acks_limited);
+		return;
+	}
+	c->flags |= TF_ACK_NOW;
 }
 
 static void sb_add(struct tcp_conn *c, uint32_t l, uint32_t r)
@@ -682,7 +717,7 @@ static bool tcp_ack(struct tcp_conn *c, const struct tcp_seg *s)
 {
 	uint32_t ack = s->ack;
 	if (SEQ_GT(ack, c->snd_max)) {                /* RFC 5961 5.2 */
-		c->flags |= TF_ACK_NOW;
+		oow_ack(c, s);
 		return false;
 	}
 	if (SEQ_LT(ack, c->snd_una - c->max_snd_wnd)) {
@@ -862,7 +897,7 @@ static void conn_input(struct tcp_conn *c, struct nbuf *nb, struct tcp_seg *s,
 	if ((c->flags & TF_TS) && s->o.ts_ok && !(s->flags & TCP_RST) &&
 	    SEQ_LT(s->o.tsval, c->ts_recent)) {
 		TCP_STAT(st, paws_drops);
-		c->flags |= TF_ACK_NOW;
+		oow_ack(c, s);
 		goto out;
 	}
 	/* RFC 9293 3.10.7.4 first: sequence acceptability */
@@ -884,7 +919,7 @@ static void conn_input(struct tcp_conn *c, struct nbuf *nb, struct tcp_seg *s,
 		} else {
 			if (!(s->flags & TCP_RST)) {
 				TCP_STAT(st, dup_segs);
-				c->flags |= TF_ACK_NOW;
+				oow_ack(c, s);
 			}
 			goto out;
 		}
@@ -937,8 +972,8 @@ static void conn_input(struct tcp_conn *c, struct nbuf *nb, struct tcp_seg *s,
 	case TCP_FIN_WAIT_1:
 		if (fin_acked) {
 			c->state = TCP_FIN_WAIT_2;
-			if (c->flags & TF_APP_CLOSED)
-				c->keep_at = st->now + TCP_FIN_WAIT2_NS;
+			c->keep_at = st->now + TCP_FIN_WAIT2_NS;   /* every FIN_WAIT_2 */
+			c->fw2_rcv_nxt = c->rcv_nxt;
 		}
 		break;
 	case TCP_CLOSING:
@@ -1006,6 +1041,14 @@ static void listen_input(struct tcp_stack *st, struct tcp_listener *l, struct nb
 			tcp_send_reset(nif, ip, s);
 			goto drop;
 		}
+		if (!l->overflow_at || st->now + 1 - l->overflow_at > TCP_COOKIE_RECENT_NS) {
+			/* No recent overflow, so no cookie of ours is out: a bare
+			 * ACK is refused as any ACK to a listener (3.10.7.2), and
+			 * a guessed cookie cannot open a connection. */
+			TCP_STAT(st, syncookies_no_overflow);
+			tcp_send_reset(nif, ip, s);
+			goto drop;
+		}
 		uint16_t mss = tcp_cookie_check(st, s, ip->dst, ip->src, st->now);
 		if (!mss) {
 			/* While cookies are out, a later segment of a cookie
@@ -1018,9 +1061,12 @@ static void listen_input(struct tcp_stack *st, struct tcp_listener *l, struct nb
 				tcp_send_reset(nif, ip, s);
 			goto drop;
 		}
+		if (tcp_peer_full(st, ip->src))
+			goto drop;
 		struct tcp_conn *c = tcp_conn_new(st, ip->dst, s->dport, ip->src, s->sport);
 		if (!c)
 			goto drop;
+		tcp_peer_charge(c);
 		TCP_STAT(st, syncookies_ok);
 		TCP_STAT(st, passive_opens);
 		c->flags |= TF_COOKIE;
@@ -1047,11 +1093,14 @@ static void listen_input(struct tcp_stack *st, struct tcp_listener *l, struct nb
 	if (!(s->flags & TCP_SYN))
 		goto drop;
 	uint16_t mss = s->o.mss_ok ? s->o.mss : TCP_DEF_MSS;
+	if (tcp_peer_full(st, ip->src))
+		goto drop;                           /* tcp_peer.c: dropped, not reset */
 	if (l->half_open >= l->backlog || !st->free_conns) {
 		/* SYN cookie: answer without state. Only the MSS survives. */
 		TCP_STAT(st, listen_overflows);
 		TCP_STAT(st, syncookies_sent);
 		st->cookie_last = st->now;
+		l->overflow_at = st->now + 1;
 		uint16_t our = tcp_mss_for(nif, ip->src);
 		uint32_t isn = tcp_cookie_make(st, s, ip->dst, ip->src, mss < our ? mss : our, st->now);
 		uint8_t o[4] = { TCPOPT_MSS, TCPOLEN_MSS };
@@ -1064,6 +1113,7 @@ static void listen_input(struct tcp_stack *st, struct tcp_listener *l, struct nb
 	struct tcp_conn *c = tcp_conn_new(st, ip->dst, s->dport, ip->src, s->sport);
 	if (!c)
 		goto drop;
+	tcp_peer_charge(c);
 	TCP_STAT(st, passive_opens);
 	c->lst = l;
 	l->half_open++;
@@ -1158,8 +1208,12 @@ void tcp_input(struct net_if *nif, struct nbuf *nb, const struct ip4_info *ip)
 	s.flags = h->flags;
 	s.wnd = net_get16(h->wnd);
 	if (tcp_parse_options(nb->data + TCP_HDR_LEN, nb->data + doff, (s.flags & TCP_SYN) != 0,
-			      &s.o) < 0)
+			      &s.o) < 0) {
+		/* A bad option length: drop it whole, never act on the
+		 * options parsed before the bad one. */
 		TCP_STAT(st, bad_opts);
+		goto drop;
+	}
 	nbuf_pull(nb, doff);
 	s.len = (uint32_t)(plen - doff);
 	if ((s.flags & TCP_SYN) && (s.flags & (TCP_FIN | TCP_RST))) {

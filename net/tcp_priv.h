@@ -88,7 +88,10 @@
 /* RFC 1122 4.2.3.2 / RFC 5681 4.2: ACK within 500 ms; we use 40 ms, or
  * every second full-sized segment. */
 #define TCP_DELACK_NS (40 * NS_PER_MS)
-/* An orphaned (closed by the app) connection in FIN_WAIT_2 is dropped
+/* Every FIN_WAIT_2 ends after this: an orphan (closed by the app) this
+ * long after entering it, a half-closed one still read by the app after
+ * this long without new data (tcp_timer.c keep_fire()). Before: an
+ * orphaned (closed by the app) connection in FIN_WAIT_2 is dropped
  * after this (Linux's tcp_fin_timeout). */
 #define TCP_FIN_WAIT2_NS (60 * NS_PER_SEC)
 /* Keep-alive defaults (RFC 1122 4.2.3.6: at least two hours idle). */
@@ -97,6 +100,30 @@
 #define TCP_KEEP_CNT 9
 /* RFC 5961 7: at most this many challenge ACKs a second per interface. */
 #define TCP_CHALLENGE_PER_SEC 1000
+/* Hostile-peer guards (RFC 5961 7, CVE-2016-5696; Linux's
+ * tcp_invalid_ratelimit and tcp_challenge_ack_limit):
+ * - each second's challenge-ACK budget per interface is drawn at random
+ *   from [PER_SEC / 2, PER_SEC * 3 / 2), so an off-path prober cannot
+ *   count the ACKs it provokes to learn whether its guess hit;
+ * - one connection sends at most one challenge ACK, and at most one
+ *   immediate ACK for a PAWS failure, an out-of-window segment without
+ *   data or an ACK beyond snd_max, per TCP_OOW_RATE_NS (Linux: 500 ms), so
+ *   two stacks cannot drive each other into an ACK storm. Segments with
+ *   data and in-window duplicate ACKs are never limited. */
+#define TCP_OOW_RATE_NS (500 * NS_PER_MS)
+/* A cookie ACK is believed only this long after its listener last
+ * overflowed (two cookie periods, Linux tcp_synq_no_recent_overflow). */
+#define TCP_COOKIE_RECENT_NS (2ull << TCP_COOKIE_SHIFT)
+/* A peer that keeps a zero window while we have data queued (a client
+ * that stopped reading half a response) is reset after this long without
+ * the window opening (nginx's send_timeout is 60 s). */
+#define TCP_DEF_PERSIST_TIMEOUT_NS (60 * NS_PER_SEC)
+/* Connections a listener accepts from one source address (tcp_peer.c;
+ * boot option tcp_max_per_peer=). 256: an office of 40 people behind one
+ * NAT address, each browser holding its 6 connections per host, fits with
+ * room; one address still holds at most 1/16 of the default 4096-block
+ * table, so a single host cannot lock everyone else out. */
+#define TCP_DEF_MAX_PER_PEER 256
 /* SYN cookies: time counter period 2^36 ns (~69 s); a cookie is good for
  * its period and the next. */
 #define TCP_COOKIE_SHIFT 36
@@ -204,6 +231,7 @@ struct tcp_listener {
 	uint16_t backlog, half_open;
 	tcp_accept_fn accept;
 	void *arg;
+	uint64_t overflow_at;       /* last backlog overflow, now + 1 (0: never) */
 };
 
 struct tcp_conn {
@@ -274,6 +302,19 @@ struct tcp_conn {
 
 	const struct tcp_handlers *h;
 	void *arg;
+	/* hostile-peer guards (tcp_in.c, tcp_timer.c); times are now + 1, 0: never */
+	uint64_t chal_last;         /* last challenge ACK */
+	uint64_t oow_last;          /* last rate-limited immediate ACK */
+	uint64_t zwnd_since;        /* first persist probe of this zero window */
+	uint32_t fw2_rcv_nxt;       /* rcv_nxt when the FIN_WAIT_2 deadline was set */
+	bool peer_counted;          /* charged to its address (tcp_peer.c) */
+};
+
+/* ---- per-peer connection counts (tcp_peer.c) ------------------------------ */
+
+struct tcp_peer {
+	struct tcp_peer *next;      /* hash chain, or the free list */
+	uint32_t addr, n;
 };
 
 /* ---- TIME_WAIT ---------------------------------------------------------- */
@@ -310,11 +351,25 @@ struct tcp_stack {
 	uint64_t challenge_sec;
 	uint64_t cookie_last;        /* when a SYN cookie was last sent */
 	struct tcp_stats stats;
+	uint32_t challenge_budget;   /* this second's random challenge-ACK limit */
+	struct tcp_peer *peers, *free_peers, **peer_hash;
+	uint32_t peer_mask, peers_used;
 };
 
 #define TCP_STAT(st, field) ((st)->stats.field++)
 
 static inline struct tcp_stack *tcp_stack(const struct net_if *nif) { return nif->tcp; }
+
+/* ---- tcp_peer.c -------------------------------------------------------------- */
+
+uint32_t tcp_peer_default_limit(void);
+size_t tcp_peer_mem_size(const struct tcp_config *cfg);
+void tcp_peer_init(struct tcp_stack *st, void *mem);
+/* True (and counted) when raddr already has cfg.max_per_peer connections. */
+bool tcp_peer_full(struct tcp_stack *st, uint32_t raddr);
+void tcp_peer_charge(struct tcp_conn *c);
+void tcp_peer_release(struct tcp_conn *c);
+uint32_t tcp_peer_count(struct tcp_stack *st, uint32_t raddr);
 
 /* ---- tcp.c ------------------------------------------------------------------ */
 

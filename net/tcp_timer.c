@@ -1,7 +1,8 @@
 /*
  * tcp_timer.c - TCP's timers: retransmission (RFC 6298), persist
  * (RFC 9293 3.8.6.1), delayed ACK (RFC 1122 4.2.3.2), keep-alive
- * (RFC 1122 4.2.3.6), the orphaned FIN_WAIT_2 limit, and TIME_WAIT expiry.
+ * (RFC 1122 4.2.3.6), the FIN_WAIT_2 limit, the zero-window (persist)
+ * timeout, and TIME_WAIT expiry.
  *
  * Interface: tcp_tick() and tcp_next_deadline() (called by net_tick and
  * net_next_deadline), tcp_timer_update(), tcp_rto_arm(), tcp_rtt_sample()
@@ -22,6 +23,10 @@
  *    retry limit the connection ends with K_ETIMEDOUT. Karn's rule: a
  *    retransmission stops the RTT measurement in progress (timestamps,
  *    when used, identify the transmission and need no such rule).
+ *  - Hostile peers: a zero window held while we have data queued ends
+ *    the connection (RST, K_ETIMEDOUT) cfg.persist_timeout_ns after the
+ *    first probe; every FIN_WAIT_2 ends TCP_FIN_WAIT2_NS after it began
+ *    (an orphan) or after the last new data (a half-close still read).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -178,7 +183,19 @@ static void persist_fire(struct tcp_conn *c)
 		tcp_send_forced(c);
 		return;
 	}
-	TCP_STAT(c->st, window_probes);
+	struct tcp_stack *st = c->st;
+	if (c->probes == 0)
+		c->zwnd_since = st->now + 1;             /* this zero window began */
+	else if (st->cfg.persist_timeout_ns && st->now + 1 - c->zwnd_since >= st->cfg.persist_timeout_ns) {
+		/* The peer kept its window shut while we had data for it: a
+		 * reader that stopped (nginx send_timeout) or a peer holding
+		 * our buffers on purpose. */
+		TCP_STAT(st, persist_timeouts);
+		tcp_send_rst(c);
+		tcp_conn_drop(c, K_ETIMEDOUT);
+		return;
+	}
+	TCP_STAT(st, window_probes);
 	tcp_send_probe(c);
 	if (c->probes < 255)
 		c->probes++;
@@ -194,8 +211,20 @@ static void persist_fire(struct tcp_conn *c)
 static void keep_fire(struct tcp_conn *c)
 {
 	struct tcp_stack *st = c->st;
-	if (c->state == TCP_FIN_WAIT_2 && (c->flags & TF_APP_CLOSED)) {
-		tcp_conn_drop(c, 1);
+	if (c->state == TCP_FIN_WAIT_2) {
+		if (!(c->flags & TF_APP_CLOSED) && c->rcv_nxt != c->fw2_rcv_nxt) {
+			/* still receiving data: a fresh deadline */
+			c->fw2_rcv_nxt = c->rcv_nxt;
+			c->keep_at = st->now + TCP_FIN_WAIT2_NS;
+			return;
+		}
+		TCP_STAT(st, fin_wait2_timeouts);
+		if (c->flags & TF_APP_CLOSED) {
+			tcp_conn_drop(c, 1);
+		} else {
+			tcp_send_rst(c);
+			tcp_conn_drop(c, K_ETIMEDOUT);
+		}
 		return;
 	}
 	if (!(c->flags & TF_KEEPALIVE) ||

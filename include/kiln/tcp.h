@@ -69,6 +69,8 @@ struct tcp_config {
 	uint32_t rcv_buf;           /* receive window per connection, bytes */
 	uint32_t snd_buf;           /* copied bytes queued per connection */
 	uint64_t msl_ns;            /* TIME_WAIT lasts 2 * MSL */
+	uint64_t persist_timeout_ns; /* zero window with data queued: reset after (0: never) */
+	uint32_t max_per_peer;      /* passive connections per source address (0: no limit) */
 };
 
 /* The defaults (see net/tcp_priv.h for the reasons). */
@@ -168,6 +170,14 @@ struct tcp_stats {
 		 tx_deferred,   /* new data held back: device ring or pool full */
 		 lost_retransmits;   /* found during recovery, resent without an RTO */
 	uint32_t conns_current, timewait_current;
+	/* hostile-peer guards (bad_opts above: such segments are dropped) */
+	uint64_t challenge_limited_conn,   /* challenge ACK not sent: this conn < 500 ms ago */
+		 challenge_limited_global, /* not sent: the interface's random budget spent */
+		 oow_acks_limited,         /* PAWS/out-of-window/beyond-snd_max ACK not sent */
+		 syncookies_no_overflow,   /* cookie ACK refused: no recent overflow */
+		 persist_timeouts,         /* reset: zero window too long with data queued */
+		 fin_wait2_timeouts,       /* FIN_WAIT_2 ended: no new data for TCP_FIN_WAIT2_NS */
+		 peer_limit_refused;       /* SYN/cookie dropped: its address is at max_per_peer */
 };
 const struct tcp_stats *tcp_get_stats(const struct net_if *nif);
 

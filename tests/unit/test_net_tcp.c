@@ -23,6 +23,7 @@
 #include "net/tcp_priv.h"
 
 static struct fake_net F;
+static uint32_t src_ip = PEER_IP;          /* the peer's address for seg() */
 static uint8_t tcp_mem[12u << 20] __attribute__((aligned(64)));
 
 #define PPORT 40000
@@ -80,6 +81,7 @@ static void setup(uint32_t max_conns)
 	assert_int_equal(tcp_if_init(&F.nif, &cfg, tcp_mem, sizeof tcp_mem), K_OK);
 	memset(&A, 0, sizeof A);
 	accept_arg = 0;
+	src_ip = PEER_IP;
 	assert_int_equal(tcp_listen(&F.nif, LPORT, 16, a_accept, NULL), K_OK);
 }
 
@@ -103,8 +105,8 @@ static void seg(uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint
 		memcpy(t + 20, opt, optlen);
 	if (len)
 		memcpy(t + hl, data, len);
-	be16(t + 16, ref_csum(ref_pseudo(PEER_IP, FAKE_IP, 6, (uint16_t)(hl + len)), t, hl + len));
-	fake_rx(&F, fr, mk_ip4(fr, PEER_IP, FAKE_IP, 6, 1, 0x4000, 64, t, hl + len), 0);
+	be16(t + 16, ref_csum(ref_pseudo(src_ip, FAKE_IP, 6, (uint16_t)(hl + len)), t, hl + len));
+	fake_rx(&F, fr, mk_ip4(fr, src_ip, FAKE_IP, 6, 1, 0x4000, 64, t, hl + len), 0);
 }
 
 struct out {
@@ -207,6 +209,7 @@ static void finish(void)
 	}
 	tcp_unlisten(&F.nif, LPORT);
 	assert_int_equal(ST()->conns_current, 0);
+	assert_int_equal(F.nif.tcp->peers_used, 0);   /* per-peer entries all back */
 	assert_true(fake_no_leaks(&F));
 }
 
@@ -364,7 +367,8 @@ static void test_challenge_acks(void **state)
 	/* RST outside the window: silently dropped */
 	seg(PPORT, LPORT, peer_seq + 1000000, 0, TCP_RST, 0, NULL, 0, NULL, 0);
 	assert_int_equal(F.ntx, 1);
-	/* SYN on an open connection: challenge ACK */
+	/* SYN on an open connection: challenge ACK (after the per-conn gap) */
+	advance(TCP_OOW_RATE_NS);
 	seg(PPORT, LPORT, peer_seq + 5, 0, TCP_SYN, 65535, NULL, 0, NULL, 0);
 	assert_int_equal(F.ntx, 2);
 	assert_int_equal(ST()->challenge_acks, 2);
@@ -636,6 +640,7 @@ static void test_many_connections(void **state)
 {
 	(void)state;
 	setup(4096);
+	tcp_stack(&F.nif)->cfg.max_per_peer = 0;     /* all from one address */
 	tcp_unlisten(&F.nif, LPORT);
 	assert_int_equal(tcp_listen(&F.nif, LPORT, 4096, count_accept, NULL), K_OK);
 	memset(got_for, 0, sizeof got_for);
@@ -794,6 +799,265 @@ static void test_write_retried_after_pool_empty(void **state)
 	finish();
 }
 
+/* ---- hostile peers ---------------------------------------------------------------- */
+
+/* Challenge ACKs: one per connection per TCP_OOW_RATE_NS, and each
+ * second's interface budget is random in [PER_SEC / 2, PER_SEC * 3 / 2). */
+static void test_challenge_ack_limits(void **state)
+{
+	(void)state;
+	enum { N = 1600 };
+	setup(N + 8);
+	tcp_stack(&F.nif)->cfg.max_per_peer = 0;     /* all from one address */
+	struct tcp_conn *c = handshake(PPORT, false);
+	seg(PPORT, LPORT, peer_seq + 10, 0, TCP_RST, 0, NULL, 0, NULL, 0);
+	assert_int_equal(F.ntx, 1);
+	for (int i = 0; i < 5; i++)                      /* a burst: nothing more */
+		seg(PPORT, LPORT, peer_seq + 10, 0, TCP_RST, 0, NULL, 0, NULL, 0);
+	assert_int_equal(F.ntx, 1);
+	assert_int_equal(ST()->challenge_limited_conn, 5);
+	advance(TCP_OOW_RATE_NS);
+	seg(PPORT, LPORT, peer_seq + 10, 0, TCP_RST, 0, NULL, 0, NULL, 0);
+	assert_int_equal(F.ntx, 2);
+	assert_int_equal(c->state, TCP_ESTABLISHED);
+	/* the global budget over N connections, three seconds */
+	static uint32_t pseq[N];
+	for (unsigned i = 0; i < N; i++) {
+		handshake((uint16_t)(20000 + i), false);
+		pseq[i] = peer_seq;
+	}
+	unsigned sent[3];
+	for (unsigned r = 0; r < 3; r++) {
+		advance(NS_PER_SEC - time_now_ns() % NS_PER_SEC);   /* a fresh second */
+		sent[r] = 0;
+		uint64_t lim0 = ST()->challenge_limited_global;
+		for (unsigned i = 0; i < N; i++) {
+			fake_clear_tx(&F);
+			seg((uint16_t)(20000 + i), LPORT, pseq[i] + 10, 0, TCP_RST, 0, NULL, 0, NULL, 0);
+			sent[r] += F.ntx;
+		}
+		assert_true(sent[r] >= TCP_CHALLENGE_PER_SEC / 2);
+		assert_true(sent[r] < TCP_CHALLENGE_PER_SEC * 3 / 2);
+		assert_int_equal(ST()->challenge_limited_global - lim0, N - sent[r]);
+	}
+	/* random each second (equal three times: about one in a million) */
+	assert_false(sent[0] == sent[1] && sent[1] == sent[2]);
+	assert_int_equal(ST()->conns_current, N + 1);
+	finish();
+}
+
+/* Immediate ACKs for PAWS failures, out-of-window segments and ACKs beyond
+ * snd_max: one per connection per TCP_OOW_RATE_NS unless they carry data. */
+static void test_oow_ack_rate_limit(void **state)
+{
+	(void)state;
+	setup(64);
+	struct tcp_conn *c = handshake(PPORT, false);
+	/* out-of-window pure ACKs: one answer, the rest counted */
+	for (int i = 0; i < 10; i++)
+		seg(PPORT, LPORT, peer_seq + 2000000, our_seq, TCP_ACK, 65535, NULL, 0, NULL, 0);
+	assert_int_equal(F.ntx, 1);
+	assert_int_equal(last_out().ack, peer_seq);
+	/* ACKs beyond snd_max share the same limit */
+	for (int i = 0; i < 10; i++)
+		seg(PPORT, LPORT, peer_seq, our_seq + 5000, TCP_ACK, 65535, NULL, 0, NULL, 0);
+	assert_int_equal(F.ntx, 1);
+	assert_int_equal(ST()->oow_acks_limited, 19);
+	/* a retransmission of old data is always answered */
+	seg(PPORT, LPORT, peer_seq - 4, our_seq, TCP_ACK, 65535, NULL, 0, "abcd", 4);
+	assert_int_equal(F.ntx, 2);
+	/* in-window duplicate ACKs are no out-of-window ACKs: never limited
+	 * (and need no answer), data in the window still flows */
+	seg(PPORT, LPORT, peer_seq, our_seq, TCP_ACK, 65535, NULL, 0, "hi", 2);
+	assert_int_equal(A.rx_len, 2);
+	advance(TCP_OOW_RATE_NS);
+	fake_clear_tx(&F);
+	seg(PPORT, LPORT, peer_seq + 2000000, our_seq, TCP_ACK, 65535, NULL, 0, NULL, 0);
+	assert_int_equal(F.ntx, 1);
+	assert_int_equal(ST()->oow_acks_limited, 19);
+	(void)c;
+	finish();
+}
+
+static void test_oow_paws_rate_limit(void **state)
+{
+	(void)state;
+	setup(64);
+	handshake(PPORT, true);
+	uint8_t ts[12] = { 1, 1, 8, 10, 0, 0, 0, 50 };          /* tsval 50 < 101: PAWS */
+	for (int i = 0; i < 10; i++)
+		seg(PPORT, LPORT, peer_seq, our_seq, TCP_ACK, 1024, ts, sizeof ts, NULL, 0);
+	assert_int_equal(ST()->paws_drops, 10);
+	assert_int_equal(F.ntx, 1);
+	assert_int_equal(ST()->oow_acks_limited, 9);
+	finish();
+}
+
+/* A valid cookie is refused when its listener never overflowed. */
+static void test_cookie_needs_overflow(void **state)
+{
+	(void)state;
+	setup(64);
+	struct tcp_seg s = { .seq = 5000, .sport = PPORT, .dport = LPORT };
+	uint32_t ck = tcp_cookie_make(tcp_stack(&F.nif), &s, FAKE_IP, PEER_IP, 1460, time_now_ns());
+	assert_int_not_equal(tcp_cookie_check(tcp_stack(&F.nif),
+					      &(struct tcp_seg){ .seq = 5001, .ack = ck + 1,
+								 .sport = PPORT, .dport = LPORT },
+					      FAKE_IP, PEER_IP, time_now_ns()), 0);
+	fake_clear_tx(&F);
+	seg(PPORT, LPORT, 5001, ck + 1, TCP_ACK, 65535, NULL, 0, NULL, 0);
+	assert_int_equal(A.accepts, 0);
+	assert_int_equal(ST()->conns_current, 0);
+	assert_int_equal(ST()->syncookies_no_overflow, 1);
+	assert_int_equal(ST()->syncookies_ok, 0);
+	assert_int_equal(F.ntx, 1);
+	assert_int_equal(last_out().flags, TCP_RST);
+	finish();
+}
+
+/* A bad option length drops the whole segment. */
+static void test_bad_options_dropped(void **state)
+{
+	(void)state;
+	setup(64);
+	/* a SYN whose MSS is followed by an option running past the header */
+	static const uint8_t bad_syn[] = { TCPOPT_MSS, 4, 0x05, 0x78, TCPOPT_WS, 9, 7, 0 };
+	seg(PPORT, LPORT, 7000, 0, TCP_SYN, 65535, bad_syn, sizeof bad_syn, NULL, 0);
+	assert_int_equal(F.ntx, 0);
+	assert_int_equal(ST()->bad_opts, 1);
+	assert_int_equal(ST()->conns_current, 0);
+	handshake(PPORT, false);
+	/* data behind a length-0 option: not delivered, not ACKed */
+	static const uint8_t bad[] = { TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK, 0 };
+	seg(PPORT, LPORT, peer_seq, our_seq, TCP_ACK, 65535, bad, sizeof bad, "evil", 4);
+	assert_int_equal(A.rx_len, 0);
+	assert_int_equal(ST()->bad_opts, 2);
+	advance(TCP_DELACK_NS * 2);
+	assert_int_equal(F.ntx, 0);
+	finish();
+}
+
+/* A peer holding a zero window while we have data is reset after
+ * persist_timeout_ns, though it answers every probe. */
+static void test_persist_timeout(void **state)
+{
+	(void)state;
+	setup(64);
+	struct tcp_conn *c = handshake(PPORT, false);
+	seg(PPORT, LPORT, peer_seq, our_seq, TCP_ACK, 0, NULL, 0, NULL, 0);
+	assert_int_equal(tcp_write(c, "0123456789", 10), 10);
+	uint64_t t0 = time_now_ns();
+	while (!A.closes && time_now_ns() - t0 < 300 * NS_PER_SEC) {
+		fake_learn(&F, peer_mac, PEER_IP);
+		assert_true(next_deadline());
+		if (F.ntx) {
+			fake_clear_tx(&F);
+			seg(PPORT, LPORT, peer_seq, our_seq, TCP_ACK, 0, NULL, 0, NULL, 0);
+		}
+	}
+	assert_int_equal(A.closes, 1);
+	assert_int_equal(A.reason, K_ETIMEDOUT);
+	assert_int_equal(ST()->persist_timeouts, 1);
+	uint64_t took = time_now_ns() - t0;
+	assert_true(took >= TCP_DEF_PERSIST_TIMEOUT_NS);
+	assert_true(took <= TCP_DEF_PERSIST_TIMEOUT_NS + TCP_RTO_MAX_NS + NS_PER_SEC);
+	assert_int_equal(ST()->conns_current, 0);
+	finish();
+}
+
+/* Every FIN_WAIT_2 ends: a half-close whose peer sends nothing more. */
+static void test_fin_wait2_timeout(void **state)
+{
+	(void)state;
+	setup(64);
+	struct tcp_conn *c = handshake(PPORT, false);
+	assert_int_equal(tcp_shutdown(c), K_OK);
+	struct out f = last_out();
+	assert_true(f.flags & TCP_FIN);
+	seg(PPORT, LPORT, peer_seq, f.seq + 1, TCP_ACK, 65535, NULL, 0, NULL, 0);
+	assert_int_equal(c->state, TCP_FIN_WAIT_2);
+	uint64_t t0 = time_now_ns();
+	/* data at 50 s moves the deadline */
+	advance(50 * NS_PER_SEC);
+	seg(PPORT, LPORT, peer_seq, f.seq + 1, TCP_ACK, 65535, NULL, 0, "late", 4);
+	assert_int_equal(A.rx_len, 4);
+	advance(20 * NS_PER_SEC);
+	assert_int_equal(A.closes, 0);
+	/* pure ACKs from the peer do not */
+	while (!A.closes && time_now_ns() - t0 < 400 * NS_PER_SEC) {
+		fake_learn(&F, peer_mac, PEER_IP);
+		seg(PPORT, LPORT, peer_seq + 4, f.seq + 1, TCP_ACK, 65535, NULL, 0, NULL, 0);
+		advance(5 * NS_PER_SEC);
+	}
+	assert_int_equal(A.closes, 1);
+	assert_int_equal(A.reason, K_ETIMEDOUT);
+	assert_int_equal(ST()->fin_wait2_timeouts, 1);
+	uint64_t took = time_now_ns() - t0;
+	assert_true(took >= 50 * NS_PER_SEC + TCP_FIN_WAIT2_NS);
+	assert_true(took <= 50 * NS_PER_SEC + 2 * TCP_FIN_WAIT2_NS);
+	assert_int_equal(ST()->conns_current, 0);
+	finish();
+}
+
+/* Connections per source address: over the limit a SYN is dropped
+ * (counted); other addresses still get in; a freed or TIME_WAIT
+ * connection no longer counts; the table never holds more entries than
+ * connection blocks. */
+static void test_per_peer_limit(void **state)
+{
+	(void)state;
+	setup(64);
+	struct tcp_stack *st = tcp_stack(&F.nif);
+	assert_int_equal(st->cfg.max_per_peer, TCP_DEF_MAX_PER_PEER);
+	st->cfg.max_per_peer = 4;
+	tcp_unlisten(&F.nif, LPORT);
+	assert_int_equal(tcp_listen(&F.nif, LPORT, 64, a_accept, NULL), K_OK);
+	struct tcp_conn *cs[4];
+	uint32_t ps[4], os[4];
+	for (unsigned i = 0; i < 4; i++) {
+		cs[i] = handshake((uint16_t)(PPORT + i), false);
+		ps[i] = peer_seq;
+		os[i] = our_seq;
+	}
+	assert_int_equal(tcp_peer_count(st, PEER_IP), 4);
+	/* a flood of SYNs from the same address: all dropped, nothing sent */
+	fake_clear_tx(&F);
+	for (unsigned i = 0; i < 100; i++)
+		seg((uint16_t)(30000 + i), LPORT, 777, 0, TCP_SYN, 65535, NULL, 0, NULL, 0);
+	assert_int_equal(F.ntx, 0);
+	assert_int_equal(ST()->peer_limit_refused, 100);
+	assert_int_equal(ST()->conns_current, 4);
+	assert_int_equal(st->peers_used, 1);
+	/* another address is not affected */
+	static const uint8_t other_mac[6] = { 2, 0, 0, 0, 0, 0x77 };
+	const uint32_t other = NET_IP4(10, 0, 0, 77);
+	fake_learn(&F, other_mac, other);
+	src_ip = other;
+	seg(PPORT, LPORT, 555, 0, TCP_SYN, 65535, NULL, 0, NULL, 0);
+	assert_int_equal(F.ntx, 1);
+	assert_int_equal(F.tx[0].data[47], TCP_SYN | TCP_ACK);
+	assert_int_equal(st->peers_used, 2);
+	assert_int_equal(tcp_peer_count(st, other), 1);
+	src_ip = PEER_IP;
+	/* one connection reset by the peer: a slot is free again */
+	seg(PPORT, LPORT, ps[0], 0, TCP_RST, 0, NULL, 0, NULL, 0);
+	assert_int_equal(tcp_peer_count(st, PEER_IP), 3);
+	handshake(PPORT + 10, false);
+	assert_int_equal(tcp_peer_count(st, PEER_IP), 4);
+	/* one in TIME_WAIT (we close first) does not count */
+	tcp_close(cs[1]);
+	struct out f = last_out();
+	assert_true(f.flags & TCP_FIN);
+	seg(PPORT + 1, LPORT, ps[1], f.seq + 1, TCP_ACK | TCP_FIN, 65535, NULL, 0, NULL, 0);
+	assert_int_equal(ST()->timewait_current, 1);
+	assert_int_equal(tcp_peer_count(st, PEER_IP), 3);
+	handshake(PPORT + 11, false);
+	assert_int_equal(tcp_peer_count(st, PEER_IP), 4);
+	(void)os;
+	(void)cs;
+	finish();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -815,6 +1079,14 @@ int main(void)
 		cmocka_unit_test(test_icmp_needfrag_checked),
 		cmocka_unit_test(test_borrowed_release_after_ack),
 		cmocka_unit_test(test_write_retried_after_pool_empty),
+		cmocka_unit_test(test_challenge_ack_limits),
+		cmocka_unit_test(test_oow_ack_rate_limit),
+		cmocka_unit_test(test_oow_paws_rate_limit),
+		cmocka_unit_test(test_cookie_needs_overflow),
+		cmocka_unit_test(test_bad_options_dropped),
+		cmocka_unit_test(test_persist_timeout),
+		cmocka_unit_test(test_fin_wait2_timeout),
+		cmocka_unit_test(test_per_peer_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
