@@ -217,7 +217,7 @@ sub qemu_cmd {
 			'-device', 'virtio-rng-device', '-device', "virtio-net-device,$nic";
 	}
 	if ($srv eq 'kiln') {
-		push @c, '-kernel', $KILN, '-append', "ip=$IP/24 gw=$GW log=warn";
+		push @c, '-kernel', $KILN, '-append', "ip=$IP/24 gw=$GW log=warn tcp_max_per_peer=4096";
 	} else {
 		(my $what = $srv) =~ s/^linux-//;
 		my $append = "console=ttyS0 quiet panic=-1 virtio_net.napi_tx=0 bench.srv=$what bench.ip=$IP/24 bench.gw=$GW";
