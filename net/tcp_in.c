@@ -13,6 +13,14 @@
  *    is answered with RST (RFC 9293 3.10.7.1); in-window RST and SYN
  *    earn a rate-limited challenge ACK (RFC 5961 3, 4, 7); ACKs of data
  *    never sent or far too old are refused (RFC 5961 5).
+ *  - Hostile peers (limits in tcp_priv.h): a segment with a malformed
+ *    option is dropped whole; challenge ACKs are limited per connection
+ *    (TCP_OOW_RATE_NS) and by a random per-second budget per interface;
+ *    immediate ACKs for PAWS failures, out-of-window segments without
+ *    data and ACKs beyond snd_max are limited per connection; a cookie
+ *    ACK is believed only within TCP_COOKIE_RECENT_NS of its listener's
+ *    last overflow; a listener refuses (drops) a SYN from an address at
+ *    its per-peer limit (tcp_peer.c).
  *  - Received data is never copied. An in-order segment's buffer joins
  *    the receive queue and the app reads it in place (recv gets a view);
  *    a buffer is freed once every byte in it is consumed. Out-of-order

@@ -9,6 +9,11 @@
  * recycling by a newer SYN, expiry), simultaneous open, passive close,
  * lookups among thousands of connections, the option parser, and ICMP
  * "fragmentation needed" shrinking segments.
+ * Hostile peers: challenge ACKs limited per connection and by a random
+ * per-second budget, rate-limited out-of-window/PAWS/beyond-snd_max ACKs,
+ * cookie ACKs refused without a recent overflow, segments with bad
+ * options dropped, the zero-window (persist) timeout, the FIN_WAIT_2
+ * deadline of a half-closed connection, and the per-peer limit.
  */
 #include <setjmp.h>
 #include <stdarg.h>
