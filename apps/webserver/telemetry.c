@@ -250,6 +250,31 @@ static void json_hist(struct out *o, const char *name, const uint32_t *ring)
 	out_printf(o, "]");
 }
 
+/* "net": every pool (total, free, in use, low water, refusals) and every
+ * drop counter by reason, so a drain or a flood shows on the page. */
+static void json_net(struct out *o, const struct net_if *nif)
+{
+	struct net_pool_info pi[4];
+	unsigned np = net_if_pools(nif, pi, 4);
+	uint64_t in_use_bytes = 0;
+	out_printf(o, "\"net\":{\"pools\":[");
+	for (unsigned i = 0; i < np; i++) {
+		out_printf(o, "%s{\"name\":", i ? "," : "");
+		out_json_str(o, pi[i].name, strlen(pi[i].name));
+		out_printf(o, ",\"total\":%u,\"free\":%u,\"in_use\":%u,\"low_water\":%u,"
+			   "\"refused\":%llu,\"buf_bytes\":%u}",
+			   pi[i].total, pi[i].free, pi[i].total - pi[i].free, pi[i].low_water,
+			   (unsigned long long)pi[i].refused, pi[i].buf_bytes);
+		in_use_bytes += (uint64_t)(pi[i].total - pi[i].free) * pi[i].buf_bytes;
+	}
+	out_printf(o, "],\"pools_in_use_bytes\":%llu,\"drops\":{", (unsigned long long)in_use_bytes);
+	struct net_counter d[NET_DROPS_MAX];
+	unsigned nd = net_if_drops(nif, d, NET_DROPS_MAX);
+	for (unsigned i = 0; i < nd; i++)
+		out_printf(o, "%s\"%s\":%llu", i ? "," : "", d[i].name, (unsigned long long)d[i].value);
+	out_printf(o, "}},");
+}
+
 int telemetry_stats(struct http_req *req, void *arg)
 {
 	(void)arg;
@@ -298,6 +323,7 @@ int telemetry_stats(struct http_req *req, void *arg)
 			   (unsigned long long)t->retransmits, (unsigned long long)t->resets_in,
 			   (unsigned long long)t->resets_out, (unsigned long long)t->passive_opens,
 			   t->conns_current, t->timewait_current);
+		json_net(&o, tm.nif);
 	}
 	out_printf(&o, "\"cores\":[{\"cpu\":0,\"passes\":%llu,\"busy_passes\":%llu,"
 		   "\"polls_with_work\":%llu,\"halts\":%llu,\"wakeups\":%llu,\"timers_fired\":%llu,"
@@ -410,6 +436,26 @@ int telemetry_metrics(struct http_req *req, void *arg)
 		metric(&o, "kiln_tcp_connections", G, "TCP connection blocks in use.",
 		       s.tcp->conns_current);
 		metric(&o, "kiln_tcp_timewait", G, "TCP TIME_WAIT entries.", s.tcp->timewait_current);
+		struct net_pool_info pi[4];
+		unsigned np = net_if_pools(tm.nif, pi, 4);
+		out_printf(&o, "# HELP kiln_pool_buffers Packet-pool entries by state.\n"
+			   "# TYPE kiln_pool_buffers gauge\n");
+		for (unsigned i = 0; i < np; i++)
+			out_printf(&o, "kiln_pool_buffers{pool=\"%s\",state=\"free\"} %u\n"
+				   "kiln_pool_buffers{pool=\"%s\",state=\"in_use\"} %u\n",
+				   pi[i].name, pi[i].free, pi[i].name, pi[i].total - pi[i].free);
+		out_printf(&o, "# HELP kiln_pool_refused_total Allocations refused: pool empty.\n"
+			   "# TYPE kiln_pool_refused_total counter\n");
+		for (unsigned i = 0; i < np; i++)
+			out_printf(&o, "kiln_pool_refused_total{pool=\"%s\"} %llu\n", pi[i].name,
+				   (unsigned long long)pi[i].refused);
+		struct net_counter d[NET_DROPS_MAX];
+		unsigned nd = net_if_drops(tm.nif, d, NET_DROPS_MAX);
+		out_printf(&o, "# HELP kiln_net_drops_total Packets dropped or answers withheld, "
+			   "by reason.\n# TYPE kiln_net_drops_total counter\n");
+		for (unsigned i = 0; i < nd; i++)
+			out_printf(&o, "kiln_net_drops_total{reason=\"%s\"} %llu\n", d[i].name,
+				   (unsigned long long)d[i].value);
 	}
 	return out_send(req, &o, idx, "text/plain; version=0.0.4; charset=utf-8");
 }

@@ -63,6 +63,27 @@ void net_if_hw_info(const struct net_if *nif, struct net_if_hw *out);
  * bits), else the offloads of net_if_hw. */
 void net_if_features(const struct net_if *nif, char *buf, size_t size);
 
+/* The interface's packet-buffer pools (receive/transmit buffers, and
+ * descriptors for lent spans), for telemetry: fills up to max entries,
+ * returns how many. in use = total - free. */
+struct net_pool_info {
+	const char *name;
+	uint32_t total, free, low_water;   /* low_water: fewest free seen */
+	uint64_t refused;                  /* allocations refused: pool empty */
+	uint32_t buf_bytes;                /* memory one entry takes */
+};
+unsigned net_if_pools(const struct net_if *nif, struct net_pool_info *out, unsigned max);
+
+/* Every counter of packets dropped or answers withheld, by reason (the
+ * stack's and TCP's), as name/value pairs; fills up to max, returns how
+ * many. Names are stable identifiers (metric labels). */
+struct net_counter {
+	const char *name;
+	uint64_t value;
+};
+#define NET_DROPS_MAX 64
+unsigned net_if_drops(const struct net_if *nif, struct net_counter *out, unsigned max);
+
 /*
  * Runs the stack's timers due at now (ARP retries and aging, gratuitous
  * ARP, reassembly time limits). The loop calls it at or after

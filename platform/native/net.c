@@ -101,6 +101,23 @@ void net_if_features(const struct net_if *nif, char *buf, size_t size)
 		snprintf(buf, size, "%s", "kernel sockets (no device offloads)");
 }
 
+/* Natively, buffers and drops are Linux's (its own counters tell). */
+unsigned net_if_pools(const struct net_if *nif, struct net_pool_info *out, unsigned max)
+{
+	(void)nif;
+	(void)out;
+	(void)max;
+	return 0;
+}
+
+unsigned net_if_drops(const struct net_if *nif, struct net_counter *out, unsigned max)
+{
+	(void)nif;
+	(void)out;
+	(void)max;
+	return 0;
+}
+
 void net_tick(struct net_if *nif, uint64_t now)
 {
 	(void)nif;

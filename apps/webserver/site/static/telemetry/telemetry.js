@@ -58,6 +58,15 @@
       set("tcpconns", num(s.tcp.conns));
       set("timewait", num(s.tcp.timewait));
     }
+    if (s.net) {
+      set("pools", s.net.pools.map(function (p) {
+        return p.name + ": " + num(p.in_use) + " of " + num(p.total) + " in use (low water " +
+          num(p.low_water) + " free, " + num(p.refused) + " refused)";
+      }).join("; ") || "-");
+      set("poolkib", num(Math.round(s.net.pools_in_use_bytes / 1024)));
+      var d = Object.keys(s.net.drops).filter(function (k) { return s.net.drops[k] > 0; });
+      set("drops", d.map(function (k) { return k + " " + num(s.net.drops[k]); }).join(", ") || "none");
+    }
     var c = s.cores && s.cores[0];
     if (c) {
       set("passes", num(c.passes));
