@@ -69,24 +69,18 @@ tcp-discard tcp-chargen tcp-concurrent no-crash"
 IMPAIRED_CHECKS="impaired-tcp-echo impaired-no-crash"
 DHCP_CHECKS="dhcp-lease dhcp-ping"
 
-# fail_all WHY: a helper this suite builds did not build: every check of
-# every machine fails (a broken build is never a skip).
-fail_all() {
+# every_check HOW WHY: reports every check of every machine with HOW
+# (bad or skip) and the reason, then the suite's count line.
+every_check() {
 	for m in $machines; do
-		for c in $STATIC_CHECKS $IMPAIRED_CHECKS $DHCP_CHECKS; do bad "e2e/$m/$c" "$1"; done
+		for c in $STATIC_CHECKS $IMPAIRED_CHECKS $DHCP_CHECKS; do "$1" "e2e/$m/$c" "$2"; done
 	done
 	echo "e2e: $pass passed, $fail failed, $skipped skipped"
-	exit 1
 }
-
-# skip_all WHY: every check of every machine is skipped.
-skip_all() {
-	for m in $machines; do
-		for c in $STATIC_CHECKS $IMPAIRED_CHECKS $DHCP_CHECKS; do skip "e2e/$m/$c" "$1"; done
-	done
-	echo "e2e: $pass passed, $fail failed, $skipped skipped"
-	exit 0
-}
+# fail_all WHY: a helper this suite builds did not build: every check
+# fails (a broken build is never a skip). skip_all WHY: none can run here.
+fail_all() { every_check bad "$1"; exit 1; }
+skip_all() { every_check skip "$1"; exit 0; }
 
 why=""
 [ "$(id -u)" = 0 ] || why="needs root (TAP devices and a network namespace)"
