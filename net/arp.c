@@ -121,7 +121,7 @@ found:
 static void arp_send(struct net_if *nif, uint16_t op, const uint8_t eth_dst[ETH_ALEN],
 		     const uint8_t tha[ETH_ALEN], uint32_t tpa, uint32_t spa)
 {
-	struct nbuf *nb = nbuf_alloc(nif->pool);
+	struct nbuf *nb = nbuf_alloc_prio(nif->pool, NBUF_PRIO_CTRL);
 	if (!nb) {
 		NET_STAT(nif, arp_no_mem);
 		return;

@@ -170,7 +170,7 @@ void icmp_send_error(struct net_if *nif, const struct nbuf *orig, const struct i
 	size_t max = ICMP_ERR_MAX_LEN - IP4_HDR_LEN - ICMP_HDR_LEN - ip->hdr_len;
 	if (quote > max)
 		quote = max;
-	struct nbuf *nb = nbuf_alloc(nif->pool);
+	struct nbuf *nb = nbuf_alloc_prio(nif->pool, NBUF_PRIO_CTRL);
 	if (!nb) {
 		NET_STAT(nif, ip_no_mem);
 		return;

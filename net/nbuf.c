@@ -57,11 +57,23 @@ int nbuf_pool_init(struct nbuf_pool *pool, void *mem, size_t mem_size,
 	return (int)n;
 }
 
-static struct nbuf *pool_get(struct nbuf_pool *pool)
+void nbuf_pool_reserve(struct nbuf_pool *pool, uint32_t rx, uint32_t ctrl)
+{
+	pool->reserve_rx = rx;
+	pool->reserve_ctrl = ctrl;
+}
+
+static struct nbuf *pool_get(struct nbuf_pool *pool, enum nbuf_prio prio)
 {
 	struct nbuf *nb = pool->free_list;
 	if (!nb) {
 		pool->stats.empty++;
+		return NULL;
+	}
+	uint32_t keep = prio == NBUF_PRIO_RX ? 0 :
+		prio == NBUF_PRIO_CTRL ? pool->reserve_rx : pool->reserve_rx + pool->reserve_ctrl;
+	if (pool->nfree <= keep) {
+		pool->stats.reserved++;
 		return NULL;
 	}
 	KASSERT(nb->flags & NBUF_F_FREE);
@@ -78,10 +90,10 @@ static struct nbuf *pool_get(struct nbuf_pool *pool)
 	return nb;
 }
 
-struct nbuf *nbuf_alloc(struct nbuf_pool *pool)
+struct nbuf *nbuf_alloc_prio(struct nbuf_pool *pool, enum nbuf_prio prio)
 {
 	KASSERT(pool->data_size > 0);
-	struct nbuf *nb = pool_get(pool);
+	struct nbuf *nb = pool_get(pool, prio);
 	if (!nb)
 		return NULL;
 	size_t head = NBUF_HEADROOM < nb->size ? NBUF_HEADROOM : nb->size;
@@ -90,13 +102,18 @@ struct nbuf *nbuf_alloc(struct nbuf_pool *pool)
 	return nb;
 }
 
+struct nbuf *nbuf_alloc(struct nbuf_pool *pool)
+{
+	return nbuf_alloc_prio(pool, NBUF_PRIO_DATA);
+}
+
 struct nbuf *nbuf_borrow(struct nbuf_pool *refs, const void *p, size_t len,
 			 nbuf_done_fn done, void *arg)
 {
 	KASSERT(refs->data_size == 0);
 	if (len > UINT32_MAX)
 		return NULL;
-	struct nbuf *nb = pool_get(refs);
+	struct nbuf *nb = pool_get(refs, NBUF_PRIO_RX);
 	if (!nb)
 		return NULL;
 	/* The one place const is dropped: NBUF_F_BORROWED forbids writes. */
@@ -147,6 +164,14 @@ unsigned nbuf_segments(const struct nbuf *nb)
 	unsigned n = 0;
 	for (; nb; nb = nb->next)
 		n++;
+	return n;
+}
+
+size_t nbuf_truesize(const struct nbuf *nb)
+{
+	size_t n = 0;
+	for (; nb; nb = nb->next)
+		n += nbuf_pool_stride(nb->pool->data_size);
 	return n;
 }
 

@@ -79,7 +79,24 @@ struct nbuf {
 struct nbuf_pool_stats {
 	uint64_t allocs, frees;
 	uint64_t empty;             /* allocations refused: pool exhausted */
+	uint64_t reserved;          /* refused to keep a reserve (below) */
 	uint32_t low_water;         /* fewest free buffers seen */
+};
+
+/*
+ * What an allocation is for, which decides how deep into the pool it may
+ * reach (nbuf_pool_reserve). Data - payload copies, data segments'
+ * headers, reassembly - can never take the last reserve_ctrl +
+ * reserve_rx buffers; control segments (ACK, RST, SYN-ACK, ARP, ICMP)
+ * never the last reserve_rx; only the receive ring's refill takes those.
+ * So a flood of data cannot stop the ring refilling (no segment, not
+ * even the RST that would end the flood, could arrive), nor stop the
+ * ACKs and resets that let peers recover.
+ */
+enum nbuf_prio {
+	NBUF_PRIO_DATA = 0,
+	NBUF_PRIO_CTRL,
+	NBUF_PRIO_RX,
 };
 
 /*
@@ -90,6 +107,7 @@ struct nbuf_pool_stats {
 struct nbuf_pool {
 	struct nbuf *free_list;
 	uint32_t nfree, count;
+	uint32_t reserve_rx, reserve_ctrl;  /* see enum nbuf_prio */
 	uint32_t data_size;
 	const char *name;
 	struct nbuf_pool_stats stats;
@@ -105,8 +123,14 @@ int nbuf_pool_init(struct nbuf_pool *pool, void *mem, size_t mem_size,
 /* The bytes one buffer of data_size takes in a pool (to size mem). */
 size_t nbuf_pool_stride(uint32_t data_size);
 
+/* Sets the pool's reserves (enum nbuf_prio); both 0 after init. */
+void nbuf_pool_reserve(struct nbuf_pool *pool, uint32_t rx, uint32_t ctrl);
+
 /* A buffer with data at NBUF_HEADROOM (capped to the size) and len 0;
- * NULL (counted) when the pool is empty. */
+ * NULL (counted) when the pool is empty or only its reserve for higher
+ * priorities is left. */
+struct nbuf *nbuf_alloc_prio(struct nbuf_pool *pool, enum nbuf_prio prio);
+/* nbuf_alloc_prio(pool, NBUF_PRIO_DATA) */
 struct nbuf *nbuf_alloc(struct nbuf_pool *pool);
 /* A descriptor lending [p, p+len): never written by the stack; done(arg)
  * runs once when it is freed. NULL when the pool is empty, in which case
@@ -128,6 +152,10 @@ static inline size_t nbuf_tailroom(const struct nbuf *nb)
 }
 /* How many segments the chain has. */
 unsigned nbuf_segments(const struct nbuf *nb);
+/* The memory the chain pins: each segment's whole pool stride, however
+ * few bytes it holds (Linux's truesize). Budgets charge this, never the
+ * payload length, so tiny segments cannot hide their real cost. */
+size_t nbuf_truesize(const struct nbuf *nb);
 
 /* Prepends n bytes to the head segment; returns the new data pointer,
  * or NULL (nothing changed) without room or on a borrowed segment. */

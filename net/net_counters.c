@@ -26,7 +26,8 @@ unsigned net_if_pools(const struct net_if *nif, struct net_pool_info *out, unsig
 			continue;
 		out[n++] = (struct net_pool_info){
 			.name = p->name ? p->name : "?", .total = p->count, .free = p->nfree,
-			.low_water = p->stats.low_water, .refused = p->stats.empty,
+			.low_water = p->stats.low_water,
+			.refused = p->stats.empty + p->stats.reserved,
 			.buf_bytes = p->data_size ? nbuf_pool_stride(p->data_size) : sizeof(struct nbuf),
 		};
 	}
@@ -48,7 +49,7 @@ static const struct { const char *name; size_t off; } tcp_drops[] = {
 	TS(syncookies_bad), TS(listen_overflows), TS(table_full), TS(no_mem),
 	TS(challenge_limited_conn), TS(challenge_limited_global), TS(oow_acks_limited),
 	TS(syncookies_no_overflow), TS(persist_timeouts), TS(fin_wait2_timeouts),
-	TS(peer_limit_refused),
+	TS(peer_limit_refused), TS(mem_pruned), TS(mem_rcv_dropped), TS(mem_snd_limited),
 };
 
 unsigned net_if_drops(const struct net_if *nif, struct net_counter *out, unsigned max)

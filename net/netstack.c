@@ -53,21 +53,28 @@
 
 /*
  * Pool sizes, per interface. Buffers (NBUF_DATA_SIZE each, 2176-byte
- * stride): the driver keeps a 256-entry receive ring full at all times
- * (256), up to a 256-entry transmit ring may be in flight at once (256),
- * the ARP waiting queues may hold ARP_QUEUE_NBUFS (64) and reassembly
- * IP4_REASM_MAX_NBUFS (96) - 672 that can all be pinned together - plus
- * headroom for what the loop is building and handing over in one pass
- * (replies, app sends, TCP's queued segments). TCP also holds buffers
- * per connection: a copied write keeps its bytes in a pool buffer until
- * acknowledged, and data the app has not consumed stays in its receive
- * buffer, so a server with a thousand busy connections pins about two
- * thousand more: 4096 in all, 8.5 MiB.
+ * stride): 1/32 of RAM (net_buffers= overrides), at least 1024 - 3855
+ * (8 MiB) in a 256 MiB guest. What they are for: the driver keeps a
+ * receive ring of up to 256 full at all times, up to a 256-entry
+ * transmit ring may be in flight, the ARP waiting queues hold up to
+ * ARP_QUEUE_NBUFS (64) and reassembly IP4_REASM_MAX_NBUFS (96) - about
+ * 670 that can all be pinned together - and TCP's receive queues,
+ * out-of-order islands and copied sends may hold half the pool
+ * (net/tcp_mem.c), which leaves the rest for the above and for what the
+ * loop builds in one pass. Two reserves (nbuf.h) keep the ring refill
+ * and control segments going whatever data does: the last
+ * NETSTACK_RX_RESERVE buffers only refill the receive ring (a whole
+ * ring's worth), the NETSTACK_CTRL_RESERVE before them also serve ACKs,
+ * resets, SYN-ACKs, ARP and ICMP.
  * Descriptors for borrowed spans (128 bytes each): a full transmit ring
  * of packets with a few lent segments each (headers + payload spans):
  * 1024, 128 KiB.
  */
-#define NETSTACK_BUFFERS 4096
+#define NETSTACK_RAM_SHARE 32
+#define NETSTACK_MIN_BUFFERS 1024
+#define NETSTACK_MAX_BUFFERS 65536
+#define NETSTACK_RX_RESERVE 256
+#define NETSTACK_CTRL_RESERVE 64
 #define NETSTACK_REFS 1024
 /* Interfaces one image can attach (one per device queue per core). */
 #define NETSTACK_MAX_IFS 8
@@ -99,6 +106,26 @@ CMDLINE_OPTION(gw, .key = "gw", .type = CMDLINE_IP4, .value = &opt_gw,
 	       .help = "IPv4 default gateway (with ip=)");
 CMDLINE_OPTION(dns, .key = "dns", .type = CMDLINE_IP4, .value = &opt_dns,
 	       .help = "DNS server (with ip=)");
+static uint32_t opt_buffers;
+CMDLINE_OPTION(net_buffers, .key = "net_buffers", .type = CMDLINE_U32, .value = &opt_buffers,
+	       .min = 0, .max = NETSTACK_MAX_BUFFERS,
+	       .help = "packet buffers per interface (0: 1/32 of RAM; at least 1024)");
+
+/* The pool size: net_buffers=, else a share of RAM, within bounds. */
+static unsigned netstack_nbuffers(void)
+{
+	uint64_t n = opt_buffers;
+	if (!n) {
+		struct mem_stats m;
+		mem_get_stats(&m);
+		n = m.total_bytes / NETSTACK_RAM_SHARE / nbuf_pool_stride(NBUF_DATA_SIZE);
+	}
+	if (n < NETSTACK_MIN_BUFFERS)
+		n = NETSTACK_MIN_BUFFERS;
+	if (n > NETSTACK_MAX_BUFFERS)
+		n = NETSTACK_MAX_BUFFERS;
+	return (unsigned)n;
+}
 
 static struct netstack_if *ifs[NETSTACK_MAX_IFS];
 static unsigned nifs;
@@ -269,10 +296,11 @@ int netstack_attach(struct netdev *dev)
 	ns = kzalloc(sizeof *ns);
 	if (!ns)
 		return K_ENOMEM;
-	ret = netstack_pool(&ns->pool, NETSTACK_BUFFERS, NBUF_DATA_SIZE, "net",
+	ret = netstack_pool(&ns->pool, netstack_nbuffers(), NBUF_DATA_SIZE, "net",
 			    &ns->pool_mem, &ns->pool_pages);
 	if (ret < 0)
 		goto fail;
+	nbuf_pool_reserve(&ns->pool, NETSTACK_RX_RESERVE, NETSTACK_CTRL_RESERVE);
 	ret = netstack_pool(&ns->refs, NETSTACK_REFS, 0, "net-refs", &ns->refs_mem, &ns->refs_pages);
 	if (ret < 0)
 		goto fail_pool;

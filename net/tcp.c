@@ -87,6 +87,8 @@ void tcp_config_default(struct tcp_config *cfg)
 	cfg->msl_ns = TCP_DEF_MSL_NS;
 	cfg->persist_timeout_ns = TCP_DEF_PERSIST_TIMEOUT_NS;
 	cfg->max_per_peer = tcp_peer_default_limit();
+	cfg->mem_limit = 0;          /* from the pool (tcp_mem.c) */
+	cfg->mem_pressure = 0;
 }
 
 static uint32_t pow2_at_least(uint32_t n)
@@ -154,6 +156,7 @@ int tcp_if_init(struct net_if *nif, const struct tcp_config *cfg, void *mem, siz
 		st->free_spans = &st->spans[i];
 	}
 	tcp_peer_init(st, p + align64((size_t)cfg->max_spans * sizeof(struct tcp_span)));
+	tcp_mem_init(st);
 	random_bytes(st->isn_key, sizeof st->isn_key);
 	random_bytes(st->cookie_key, sizeof st->cookie_key);
 	random_bytes(st->ts_key, sizeof st->ts_key);
@@ -281,8 +284,10 @@ static void span_release(struct tcp_span *s)
 	memset(s, 0, sizeof *s);
 	s->next = st->free_spans;
 	st->free_spans = s;
-	if (own)
+	if (own) {
+		tcp_mem_snd_uncharge(st, (uint32_t)nbuf_truesize(own));
 		nbuf_free(own);
+	}
 	if (done)
 		done(arg);
 }
@@ -622,6 +627,10 @@ int tcp_write(struct tcp_conn *c, const void *data, size_t len)
 				continue;
 			}
 		}
+		if (!tcp_mem_snd_room(c)) {
+			tcp_mem_wait(c);
+			break;
+		}
 		struct nbuf *nb = nbuf_alloc(c->st->nif->pool);
 		struct tcp_span *ns = nb ? span_get(c->st) : NULL;
 		if (!ns) {
@@ -631,6 +640,7 @@ int tcp_write(struct tcp_conn *c, const void *data, size_t len)
 			tcp_mem_wait(c);
 			break;
 		}
+		tcp_mem_snd_charge(c->st, (uint32_t)nbuf_truesize(nb));
 		ns->own = nb;
 		ns->p = nb->base;
 		ns->len = 0;

@@ -122,6 +122,9 @@ uint32_t tcp_rcv_space(const struct tcp_conn *c)
 	uint32_t held = (uint32_t)c->rx_nbufs + c->ooo_nbufs;
 	uint32_t mss = c->mss ? c->mss : TCP_DEF_MSS;
 	uint32_t nb_room = held >= TCP_RCV_MAX_NBUFS ? 0 : (TCP_RCV_MAX_NBUFS - held) * mss;
+	uint32_t mem_room = tcp_mem_rcv_cap(c);
+	if (nb_room > mem_room)
+		nb_room = mem_room;
 	return space < nb_room ? space : nb_room;
 }
 
@@ -136,6 +139,38 @@ void tcp_rx_free(struct tcp_conn *c)
 	c->nooo = 0;
 	c->ooo_bytes = 0;
 	c->ooo_nbufs = 0;
+	tcp_ooo_listed(c, false);
+	tcp_mem_rcv_uncharge(c, c->rmem);
+}
+
+/* The truesize of a queue of packets linked through link. */
+static uint32_t queue_truesize(const struct nbuf *q)
+{
+	size_t n = 0;
+	for (; q; q = q->link)
+		n += nbuf_truesize(q);
+	return (uint32_t)n;
+}
+
+/*
+ * Collapse: copies the len bytes of nb into the free tail of the packet
+ * last (queued, its payload ending where nb's begins) when they fit, and
+ * frees nb - so a run of small segments pins one buffer instead of one
+ * each. False (nothing done) when they do not fit.
+ */
+static bool collapse_into(struct tcp_stack *st, struct nbuf *last, struct nbuf *nb, uint32_t len)
+{
+	struct nbuf *seg = last;
+	while (seg->next)
+		seg = seg->next;
+	if ((seg->flags & NBUF_F_BORROWED) || nbuf_tailroom(seg) < len ||
+	    nbuf_copy_out(nb, 0, seg->data + seg->len, len) < 0)
+		return false;
+	seg->len += len;
+	last->pkt_len += len;
+	nbuf_free(nb);
+	TCP_STAT(st, mem_collapsed);
+	return true;
 }
 
 static void rx_append(struct tcp_conn *c, struct nbuf *head, struct nbuf *tail, uint32_t bytes,
@@ -158,6 +193,7 @@ static void rx_pop(struct tcp_conn *c)
 	if (!c->rx_head)
 		c->rx_tail = NULL;
 	nb->link = NULL;
+	tcp_mem_rcv_uncharge(c, (uint32_t)nbuf_truesize(nb));
 	nbuf_free(nb);
 	c->rx_off = 0;
 	c->rx_nbufs--;
@@ -254,20 +290,26 @@ static void ooo_remove(struct tcp_conn *c, unsigned i)
 		c->ooo_last--;
 	else if (c->ooo_last == i)
 		c->ooo_last = 0;
+	if (!c->nooo)
+		tcp_ooo_listed(c, false);
 }
 
 /* Gives up the highest out-of-order island (reneging on what it SACKed,
  * which RFC 2018 8 allows: the sender keeps its data until cumulatively
  * acknowledged). In-order data must never wait behind islands it alone
  * could pull in. */
-static void ooo_renege_last(struct tcp_conn *c)
+void tcp_ooo_renege_last(struct tcp_conn *c, bool for_mem)
 {
 	struct tcp_ooo *o = &c->ooo[c->nooo - 1];
 	c->ooo_bytes -= o->end - o->seq;
 	c->ooo_nbufs = (uint16_t)(c->ooo_nbufs - o->nbufs);
+	tcp_mem_rcv_uncharge(c, queue_truesize(o->head));
 	nbuf_free_queue(o->head);
 	ooo_remove(c, c->nooo - 1);
-	TCP_STAT(c->st, ooo_dropped);
+	if (for_mem)
+		TCP_STAT(c->st, mem_pruned);
+	else
+		TCP_STAT(c->st, ooo_dropped);
 }
 
 /* Reports [l, r), received twice, in the next ACK (RFC 2883). */
@@ -314,10 +356,34 @@ static void ooo_insert(struct tcp_conn *c, struct nbuf *nb, uint32_t seq, uint32
 		TCP_STAT(st, dup_segs);
 		goto drop;
 	}
-	if ((uint32_t)c->rx_nbufs + c->ooo_nbufs >= TCP_RCV_MAX_NBUFS)
-		goto full;
 	bool join_prev = p > 0 && c->ooo[p - 1].end == seq;
 	bool join_next = p < c->nooo && c->ooo[p].seq == end;
+	if (join_prev && collapse_into(st, c->ooo[p - 1].tail, nb, len)) {
+		/* No new buffer: the bytes went into the island's last one. */
+		struct tcp_ooo *o = &c->ooo[p - 1];
+		o->end = end;
+		o->fin = fin;
+		if (join_next) {
+			struct tcp_ooo *n = &c->ooo[p];
+			o->tail->link = n->head;
+			o->tail = n->tail;
+			o->end = n->end;
+			o->fin = n->fin;
+			o->nbufs = (uint16_t)(o->nbufs + n->nbufs);
+			ooo_remove(c, p);
+		}
+		c->ooo_last = (uint8_t)(p - 1);
+		c->ooo_bytes += len;
+		TCP_STAT(st, ooo_segs);
+		return;
+	}
+	if ((uint32_t)c->rx_nbufs + c->ooo_nbufs >= TCP_RCV_MAX_NBUFS ||
+	    (!join_prev && !join_next && c->nooo == TCP_OOO_MAX))
+		goto full;
+	uint32_t tsz = (uint32_t)nbuf_truesize(nb);
+	if (!tcp_mem_rcv_room(c, tsz, false))
+		goto drop;
+	tcp_mem_rcv_charge(c, tsz);
 	nb->link = NULL;
 	if (join_prev) {
 		struct tcp_ooo *o = &c->ooo[p - 1];
@@ -344,11 +410,25 @@ static void ooo_insert(struct tcp_conn *c, struct nbuf *nb, uint32_t seq, uint32
 		n->seq = seq;
 		n->nbufs++;
 		c->ooo_last = (uint8_t)p;
+		/* A run sent backwards packs too: the island's old first
+		 * packet moves into nb's tail when it fits. */
+		struct nbuf *first = nb->link, *rest = first->link;
+		uint32_t fsz = (uint32_t)nbuf_truesize(first);
+		first->link = NULL;
+		if (collapse_into(st, nb, first, (uint32_t)nbuf_pkt_len(first))) {
+			nb->link = rest;
+			if (n->tail == first)
+				n->tail = nb;
+			n->nbufs--;
+			c->ooo_nbufs--;
+			tcp_mem_rcv_uncharge(c, fsz);
+		} else {
+			first->link = rest;
+		}
 	} else {
-		if (c->nooo == TCP_OOO_MAX)
-			goto full;
 		memmove(&c->ooo[p + 1], &c->ooo[p], (c->nooo - p) * sizeof c->ooo[0]);
 		c->nooo++;
+		tcp_ooo_listed(c, true);
 		c->ooo[p] = (struct tcp_ooo){ .seq = seq, .end = end, .head = nb, .tail = nb,
 					      .nbufs = 1, .fin = fin };
 		c->ooo_last = (uint8_t)p;
@@ -450,14 +530,21 @@ static void tcp_data(struct tcp_conn *c, struct nbuf *nb, const struct tcp_seg *
 		nbuf_trim(nb, len);
 		fin = false;
 	}
-	if (len) {
+	if (len && c->rx_tail && collapse_into(st, c->rx_tail, nb, len)) {
+		nb = NULL;
+		c->rx_bytes += len;
+		c->rcv_nxt += len;
+	} else if (len) {
 		while (c->nooo && (uint32_t)c->rx_nbufs + c->ooo_nbufs >= TCP_RCV_MAX_NBUFS)
-			ooo_renege_last(c);
-		if ((uint32_t)c->rx_nbufs + c->ooo_nbufs >= TCP_RCV_MAX_NBUFS) {
+			tcp_ooo_renege_last(c, false);
+		uint32_t tsz = (uint32_t)nbuf_truesize(nb);
+		if ((uint32_t)c->rx_nbufs + c->ooo_nbufs >= TCP_RCV_MAX_NBUFS ||
+		    !tcp_mem_rcv_room(c, tsz, true)) {
 			TCP_STAT(st, rcv_dropped);
 			c->flags |= TF_ACK_NOW;
 			goto drop;
 		}
+		tcp_mem_rcv_charge(c, tsz);
 		rx_append(c, nb, nb, len, 1);
 		nb = NULL;
 		c->rcv_nxt += len;

@@ -160,7 +160,9 @@ struct seg_out {
 static int xmit(struct net_if *nif, struct tcp_stack *st, const struct seg_out *o,
 		struct tcp_conn *c, uint32_t pseq, uint32_t plen)
 {
-	struct nbuf *nb = nbuf_alloc(nif->pool);
+	/* A segment without payload (ACK, RST, SYN-ACK, FIN) may use the
+	 * control reserve data segments leave (nbuf.h). */
+	struct nbuf *nb = nbuf_alloc_prio(nif->pool, plen ? NBUF_PRIO_DATA : NBUF_PRIO_CTRL);
 	if (!nb) {
 		TCP_STAT(st, no_mem);
 		return K_ENOMEM;

@@ -298,6 +298,9 @@ struct tcp_conn {
 	uint8_t nooo, ooo_last;
 	uint16_t ooo_nbufs;
 	uint32_t ooo_bytes;
+	uint32_t rmem;              /* truesize of rx + ooo buffers (tcp_mem.c) */
+	bool ooo_listed;            /* on st's list of out-of-order holders */
+	struct tcp_conn *ooo_prev, *ooo_next;
 	uint32_t dsack[2];          /* a duplicate received, for the peer */
 
 	const struct tcp_handlers *h;
@@ -354,11 +357,39 @@ struct tcp_stack {
 	uint32_t challenge_budget;   /* this second's random challenge-ACK limit */
 	struct tcp_peer *peers, *free_peers, **peer_hash;
 	uint32_t peer_mask, peers_used;
+	/* memory budget (tcp_mem.c): bytes held are stats.mem_bytes */
+	uint64_t mem_share;          /* a connection's share under pressure */
+	uint32_t mem_stride;         /* truesize of one pool buffer */
+	bool mem_pressed;            /* mem_bytes was above pressure last time */
+	struct tcp_conn *ooo_first, *ooo_last_conn;  /* holders, oldest first */
 };
 
 #define TCP_STAT(st, field) ((st)->stats.field++)
 
 static inline struct tcp_stack *tcp_stack(const struct net_if *nif) { return nif->tcp; }
+
+/* ---- tcp_mem.c --------------------------------------------------------------- */
+
+/* Sets the budget from cfg, or from the interface's pool. */
+void tcp_mem_init(struct tcp_stack *st);
+/* May c take sz more bytes (truesize) of received data? in_order: the
+ * segment is next in sequence (then c's own and other connections'
+ * out-of-order data is pruned to make room); otherwise it is refused
+ * over c's share under pressure. Counts refusals. */
+bool tcp_mem_rcv_room(struct tcp_conn *c, uint32_t sz, bool in_order);
+void tcp_mem_rcv_charge(struct tcp_conn *c, uint32_t sz);
+void tcp_mem_rcv_uncharge(struct tcp_conn *c, uint32_t sz);
+/* May c take one more send buffer for copied bytes? Counts refusals. */
+bool tcp_mem_snd_room(const struct tcp_conn *c);
+void tcp_mem_snd_charge(struct tcp_stack *st, uint32_t sz);
+void tcp_mem_snd_uncharge(struct tcp_stack *st, uint32_t sz);
+/* The window c may offer within its share (UINT32_MAX: no cap). */
+uint32_t tcp_mem_rcv_cap(const struct tcp_conn *c);
+/* The list of connections holding out-of-order islands. */
+void tcp_ooo_listed(struct tcp_conn *c, bool on);
+/* tcp_in.c: gives up c's highest island (counted as mem_pruned when
+ * for_mem, else ooo_dropped). */
+void tcp_ooo_renege_last(struct tcp_conn *c, bool for_mem);
 
 /* ---- tcp_peer.c -------------------------------------------------------------- */
 

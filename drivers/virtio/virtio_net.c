@@ -201,7 +201,7 @@ static void vnet_rx_refill(struct vnet_pair *q)
 {
 	struct nbuf_pool *pool = netdev_rx_pool(&q->vn->ndev);
 	while (q->rx->inflight < q->rx_limit && virtq_num_free(q->rx) > 0) {
-		struct nbuf *nb = nbuf_alloc(pool);
+		struct nbuf *nb = nbuf_alloc_prio(pool, NBUF_PRIO_RX);
 		if (nb == NULL) {
 			q->st.rx_no_buf++;
 			break;

@@ -71,6 +71,11 @@ struct tcp_config {
 	uint64_t msl_ns;            /* TIME_WAIT lasts 2 * MSL */
 	uint64_t persist_timeout_ns; /* zero window with data queued: reset after (0: never) */
 	uint32_t max_per_peer;      /* passive connections per source address (0: no limit) */
+	/* Buffer memory (truesize: whole pool buffers) all connections may
+	 * hold in receive queues, out-of-order islands and copied sends;
+	 * 0: half the interface's packet pool. Above mem_pressure (0: half
+	 * of mem_limit) each connection is held to a small share. */
+	uint64_t mem_limit, mem_pressure;
 };
 
 /* The defaults (see net/tcp_priv.h for the reasons). */
@@ -178,6 +183,14 @@ struct tcp_stats {
 		 persist_timeouts,         /* reset: zero window too long with data queued */
 		 fin_wait2_timeouts,       /* FIN_WAIT_2 ended: no new data for TCP_FIN_WAIT2_NS */
 		 peer_limit_refused;       /* SYN/cookie dropped: its address is at max_per_peer */
+	/* memory budget (net/tcp_mem.c) */
+	uint64_t mem_bytes,                /* buffer memory held now (truesize) */
+		 mem_limit, mem_pressure,  /* the budget in force */
+		 mem_pressure_entered,     /* times mem_bytes rose past mem_pressure */
+		 mem_collapsed,            /* small segments copied into a queued buffer */
+		 mem_pruned,               /* out-of-order islands given up for memory */
+		 mem_rcv_dropped,          /* segments dropped: over the budget or share */
+		 mem_snd_limited;          /* copied writes cut short by the budget */
 };
 const struct tcp_stats *tcp_get_stats(const struct net_if *nif);
 

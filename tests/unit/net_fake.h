@@ -155,7 +155,7 @@ static inline bool fake_no_leaks(struct fake_net *f)
 /* Injects a received frame; flags are rx nbuf flags (NBUF_F_CSUM_VALID). */
 static inline void fake_rx(struct fake_net *f, const void *frame, size_t len, uint16_t flags)
 {
-	struct nbuf *nb = nbuf_alloc(&f->pool);
+	struct nbuf *nb = nbuf_alloc_prio(&f->pool, NBUF_PRIO_RX);
 	if (!nb)
 		return;
 	nb->data = nb->base + NBUF_RX_HEADROOM;

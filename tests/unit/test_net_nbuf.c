@@ -45,6 +45,37 @@ static void test_pool_exhaustion(void **state)
 	assert_int_equal(nbuf_pool_init(&p, mem, 100, NBUF_DATA_SIZE, "tiny"), K_EINVAL);
 }
 
+static void test_pool_reserves(void **state)
+{
+	(void)state;
+	static uint8_t mem[10 * 2200] __attribute__((aligned(64)));
+	struct nbuf_pool p;
+	int n = nbuf_pool_init(&p, mem, sizeof mem, NBUF_DATA_SIZE, "res");
+	assert_true(n >= 8);
+	nbuf_pool_reserve(&p, 2, 3);                /* last 2: ring refill; 3 before: control */
+	struct nbuf *got[16];
+	unsigned k = 0;
+	while ((got[k] = nbuf_alloc(&p)) != NULL)
+		k++;
+	assert_int_equal(k, (unsigned)n - 5);       /* data stops short of both reserves */
+	assert_int_equal(p.stats.reserved, 1);
+	assert_int_equal(p.stats.empty, 0);
+	while ((got[k] = nbuf_alloc_prio(&p, NBUF_PRIO_CTRL)) != NULL)
+		k++;
+	assert_int_equal(k, (unsigned)n - 2);       /* control reaches the ring's reserve */
+	while ((got[k] = nbuf_alloc_prio(&p, NBUF_PRIO_RX)) != NULL)
+		k++;
+	assert_int_equal(k, (unsigned)n);           /* the ring refill takes the rest */
+	assert_int_equal(p.stats.empty, 1);
+	assert_int_equal(nbuf_truesize(got[0]), nbuf_pool_stride(NBUF_DATA_SIZE));
+	nbuf_append(got[0], got[1]);
+	assert_int_equal(nbuf_truesize(got[0]), 2 * nbuf_pool_stride(NBUF_DATA_SIZE));
+	for (unsigned i = 2; i < k; i++)
+		nbuf_free(got[i]);
+	nbuf_free(got[0]);
+	assert_int_equal(p.nfree, (unsigned)n);
+}
+
 static void test_push_pull_put(void **state)
 {
 	(void)state;
@@ -224,6 +255,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pool_exhaustion),
+		cmocka_unit_test(test_pool_reserves),
 		cmocka_unit_test(test_push_pull_put),
 		cmocka_unit_test(test_borrowed_span),
 		cmocka_unit_test(test_chain_ops),

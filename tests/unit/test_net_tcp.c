@@ -1063,6 +1063,138 @@ static void test_per_peer_limit(void **state)
 	finish();
 }
 
+/* ---- memory budget (net/tcp_mem.c) ---- */
+
+#define FLOOD_CONNS 100
+static uint32_t fl_peer[FLOOD_CONNS], fl_our[FLOOD_CONNS];
+
+/* FLOOD_CONNS connections each send nseg segments of 1000 bytes behind a
+ * one-byte hole that is never filled; after every segment the budget
+ * and the pool are checked. */
+static void ooo_flood(unsigned nseg)
+{
+	static uint8_t junk[1000];
+	const struct tcp_stats *t = ST();
+	for (unsigned i = 0; i < FLOOD_CONNS; i++) {
+		handshake((uint16_t)(20000 + i), false);
+		fl_peer[i] = peer_seq;
+		fl_our[i] = our_seq;
+	}
+	for (unsigned k = 0; k < nseg; k++) {
+		for (unsigned i = 0; i < FLOOD_CONNS; i++) {
+			fake_clear_tx(&F);
+			seg((uint16_t)(20000 + i), LPORT, fl_peer[i] + 1 + k * 1000, fl_our[i],
+			    TCP_ACK, 65535, NULL, 0, junk, sizeof junk);
+			assert_true(t->mem_bytes <= t->mem_limit);
+			assert_true(F.pool.nfree > F.pool.count / 2 - 16);
+		}
+	}
+}
+
+static void test_mem_ooo_flood_bounded(void **state)
+{
+	(void)state;
+	setup(256);
+	const struct tcp_stats *t = ST();
+	uint32_t stride = (uint32_t)nbuf_pool_stride(NBUF_DATA_SIZE);
+	assert_int_equal(t->mem_limit, (uint64_t)F.pool.count * stride / 2);
+	assert_int_equal(t->mem_pressure, t->mem_limit / 2);
+	/* 100 x 40 held segments would be 4000 buffers, eight pools' worth */
+	ooo_flood(40);
+	assert_true(t->mem_pressure_entered >= 1);
+	assert_true(t->mem_rcv_dropped > 0);
+	assert_true(t->mem_bytes > t->mem_pressure);
+	/* a normal client still gets in, and its request through: other
+	 * connections' islands are given up for its in-order data */
+	static uint8_t req[1000];
+	memset(req, 'r', sizeof req);
+	size_t before = A.rx_len;
+	uint64_t pruned = t->mem_pruned;
+	for (unsigned i = 0; i < 20; i++) {
+		handshake((uint16_t)(PPORT + i), false);
+		seg((uint16_t)(PPORT + i), LPORT, peer_seq, our_seq, TCP_ACK | TCP_PSH, 65535, NULL, 0,
+		    req, sizeof req);
+		assert_int_equal(A.rx_len, before + (i + 1) * sizeof req);
+		assert_true(t->mem_bytes <= t->mem_limit);
+	}
+	assert_true(t->mem_pruned > pruned);
+	/* under pressure the window a connection offers stops growing past
+	 * its share: after 62,000 bytes read, the right edge has moved by
+	 * at most the share beyond the first 65,535 (else 62,000 more) */
+	handshake(PPORT + 100, false);
+	uint32_t start = peer_seq, edge = 0;
+	for (unsigned i = 0; i < 62; i++) {
+		fake_clear_tx(&F);
+		seg((uint16_t)(PPORT + 100), LPORT, peer_seq, our_seq, TCP_ACK, 65535, NULL, 0,
+		    req, sizeof req);
+		peer_seq += sizeof req;
+		if (F.ntx)
+			edge = last_out().ack + last_out().wnd;
+	}
+	assert_true(edge - start >= 62000);
+	assert_true(edge - start <= 65535 + 4 * 1400);
+	finish();
+	assert_int_equal(t->mem_bytes, 0);
+}
+
+static void test_mem_collapse_small_segments(void **state)
+{
+	(void)state;
+	setup(64);
+	struct tcp_conn *c = handshake(PPORT, false);
+	uint8_t d[200];
+	for (unsigned i = 0; i < sizeof d; i++)
+		d[i] = (uint8_t)(i * 7 + 3);
+	uint32_t free_before = F.pool.nfree;
+	/* 64 one-byte segments behind a one-byte hole pin one buffer */
+	for (unsigned i = 1; i <= 64; i++)
+		seg(PPORT, LPORT, peer_seq + i, our_seq, TCP_ACK, 65535, NULL, 0, d + i, 1);
+	assert_int_equal(c->ooo_nbufs, 1);
+	assert_int_equal(c->nooo, 1);
+	assert_int_equal(free_before - F.pool.nfree, 1);
+	assert_int_equal(c->rmem, nbuf_pool_stride(NBUF_DATA_SIZE));
+	/* so does a run sent backwards, [100, 130) from its end */
+	for (unsigned i = 129; i >= 100; i--)
+		seg(PPORT, LPORT, peer_seq + i, our_seq, TCP_ACK, 65535, NULL, 0, d + i, 1);
+	assert_int_equal(c->nooo, 2);
+	assert_true(c->ooo_nbufs <= 2);
+	assert_true(ST()->mem_collapsed >= 90);
+	/* the hole fills: all of it arrives, in order */
+	seg(PPORT, LPORT, peer_seq, our_seq, TCP_ACK, 65535, NULL, 0, d, 1);
+	assert_int_equal(A.rx_len, 65);
+	assert_memory_equal(A.rx, d, 65);
+	seg(PPORT, LPORT, peer_seq + 65, our_seq, TCP_ACK, 65535, NULL, 0, d + 65, 35);
+	assert_int_equal(A.rx_len, 130);
+	assert_memory_equal(A.rx, d, 130);
+	assert_int_equal(c->rmem, 0);
+	assert_int_equal(ST()->mem_bytes, 0);
+	finish();
+}
+
+static void test_mem_send_share(void **state)
+{
+	(void)state;
+	setup(256);
+	const struct tcp_stats *t = ST();
+	struct tcp_conn *c = handshake(PPORT, false);
+	ooo_flood(10);
+	assert_true(t->mem_bytes > t->mem_pressure);
+	/* under pressure one connection's copied writes stop at its share */
+	static uint8_t big[65536];
+	int n = tcp_write(c, big, sizeof big);
+	assert_true(n > 0 && n <= 4 * NBUF_DATA_SIZE);
+	assert_true(t->mem_snd_limited > 0);
+	assert_true(t->mem_bytes <= t->mem_limit);
+	/* the flooders leave: the budget frees up and writes go on */
+	for (unsigned i = 0; i < FLOOD_CONNS; i++)
+		seg((uint16_t)(20000 + i), LPORT, fl_peer[i], 0, TCP_RST, 0, NULL, 0, NULL, 0);
+	assert_true(t->mem_bytes < t->mem_pressure);
+	int m = tcp_write(c, big, sizeof big);
+	assert_true(m > 4 * NBUF_DATA_SIZE);
+	finish();
+	assert_int_equal(t->mem_bytes, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1092,6 +1224,9 @@ int main(void)
 		cmocka_unit_test(test_persist_timeout),
 		cmocka_unit_test(test_fin_wait2_timeout),
 		cmocka_unit_test(test_per_peer_limit),
+		cmocka_unit_test(test_mem_ooo_flood_bounded),
+		cmocka_unit_test(test_mem_collapse_small_segments),
+		cmocka_unit_test(test_mem_send_share),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

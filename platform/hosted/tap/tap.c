@@ -111,7 +111,7 @@ static const struct netdev_ops tap_ops = { .xmit = tap_xmit, .flush = NULL };
 static int tap_rx_one(struct tap_dev *t)
 {
 	struct net_if *nif = t->dev.nif;
-	struct nbuf *nb = nbuf_alloc(nif->pool);
+	struct nbuf *nb = nbuf_alloc_prio(nif->pool, NBUF_PRIO_RX);
 	size_t hdr = t->vnet ? NBUF_VNET_HDR_LEN : 0;
 	uint8_t *buf = nb ? nb->base + NBUF_RX_HEADROOM - hdr : tap_scratch;
 	size_t room = nb ? nb->size - (NBUF_RX_HEADROOM - hdr) : sizeof tap_scratch;
