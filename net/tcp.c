@@ -174,6 +174,31 @@ const struct tcp_stats *tcp_get_stats(const struct net_if *nif)
 	return &nif->tcp->stats;
 }
 
+unsigned net_if_tcp_states(const struct net_if *nif, struct net_counter *out, unsigned max)
+{
+	static const char *const names[] = {
+		[TCP_SYN_SENT] = "syn_sent", [TCP_SYN_RCVD] = "syn_rcvd",
+		[TCP_ESTABLISHED] = "established", [TCP_FIN_WAIT_1] = "fin_wait_1",
+		[TCP_FIN_WAIT_2] = "fin_wait_2", [TCP_CLOSE_WAIT] = "close_wait",
+		[TCP_CLOSING] = "closing", [TCP_LAST_ACK] = "last_ack", [TCP_TIME_WAIT] = "time_wait",
+	};
+	_Static_assert(TCP_TIME_WAIT - TCP_SYN_SENT + 1 == NET_TCP_STATES, "state names");
+	const struct tcp_stack *st = nif->tcp;
+	uint64_t n[TCP_TIME_WAIT + 1] = { 0 };
+	if (!st)
+		return 0;
+	for (uint32_t i = 0; i < st->cfg.max_conns; i++) {
+		const struct tcp_conn *c = &st->conns[i];
+		if (c->state != TCP_CLOSED && !(c->flags & TF_DEAD))
+			n[c->state]++;
+	}
+	n[TCP_TIME_WAIT] += st->stats.timewait_current;
+	unsigned k = 0;
+	for (unsigned s = TCP_SYN_SENT; s <= TCP_TIME_WAIT && k < max; s++)
+		out[k++] = (struct net_counter){ names[s], n[s] };
+	return k;
+}
+
 /* ---- lookup ---------------------------------------------------------------- */
 
 static uint32_t tuple_hash(const struct tcp_stack *st, uint32_t laddr, uint16_t lport,

@@ -252,7 +252,7 @@ static void json_hist(struct out *o, const char *name, const uint32_t *ring)
 
 /* "net": every pool (total, free, in use, low water, refusals) and every
  * drop counter by reason, so a drain or a flood shows on the page. */
-static void json_net(struct out *o, const struct net_if *nif)
+static void json_net(struct out *o, const struct net_if *nif, const struct tcp_stats *t)
 {
 	struct net_pool_info pi[4];
 	unsigned np = net_if_pools(nif, pi, 4);
@@ -272,7 +272,21 @@ static void json_net(struct out *o, const struct net_if *nif)
 	unsigned nd = net_if_drops(nif, d, NET_DROPS_MAX);
 	for (unsigned i = 0; i < nd; i++)
 		out_printf(o, "%s\"%s\":%llu", i ? "," : "", d[i].name, (unsigned long long)d[i].value);
-	out_printf(o, "}},");
+	out_printf(o, "},\"tcp_states\":{");
+	unsigned ns = net_if_tcp_states(nif, d, NET_TCP_STATES);
+	for (unsigned i = 0; i < ns; i++)
+		out_printf(o, "%s\"%s\":%llu", i ? "," : "", d[i].name, (unsigned long long)d[i].value);
+	out_printf(o, "}");
+	if (t) {
+		out_printf(o, ",\"tcp_mem\":{\"bytes\":%llu,\"pressure\":%llu,\"limit\":%llu,"
+			   "\"pressure_entered\":%llu,\"collapsed\":%llu,\"pruned\":%llu,"
+			   "\"rcv_dropped\":%llu,\"snd_limited\":%llu}",
+			   (unsigned long long)t->mem_bytes, (unsigned long long)t->mem_pressure,
+			   (unsigned long long)t->mem_limit, (unsigned long long)t->mem_pressure_entered,
+			   (unsigned long long)t->mem_collapsed, (unsigned long long)t->mem_pruned,
+			   (unsigned long long)t->mem_rcv_dropped, (unsigned long long)t->mem_snd_limited);
+	}
+	out_printf(o, "},");
 }
 
 int telemetry_stats(struct http_req *req, void *arg)
@@ -323,7 +337,7 @@ int telemetry_stats(struct http_req *req, void *arg)
 			   (unsigned long long)t->retransmits, (unsigned long long)t->resets_in,
 			   (unsigned long long)t->resets_out, (unsigned long long)t->passive_opens,
 			   t->conns_current, t->timewait_current);
-		json_net(&o, tm.nif);
+		json_net(&o, tm.nif, t);
 	}
 	out_printf(&o, "\"cores\":[{\"cpu\":0,\"passes\":%llu,\"busy_passes\":%llu,"
 		   "\"polls_with_work\":%llu,\"halts\":%llu,\"wakeups\":%llu,\"timers_fired\":%llu,"
@@ -456,6 +470,21 @@ int telemetry_metrics(struct http_req *req, void *arg)
 		for (unsigned i = 0; i < nd; i++)
 			out_printf(&o, "kiln_net_drops_total{reason=\"%s\"} %llu\n", d[i].name,
 				   (unsigned long long)d[i].value);
+		unsigned ns = net_if_tcp_states(tm.nif, d, NET_TCP_STATES);
+		out_printf(&o, "# HELP kiln_tcp_connections_by_state TCP connections by state.\n"
+			   "# TYPE kiln_tcp_connections_by_state gauge\n");
+		for (unsigned i = 0; i < ns; i++)
+			out_printf(&o, "kiln_tcp_connections_by_state{state=\"%s\"} %llu\n", d[i].name,
+				   (unsigned long long)d[i].value);
+		metric(&o, "kiln_tcp_mem_bytes", G, "Packet-buffer memory TCP holds (truesize).",
+		       s.tcp->mem_bytes);
+		metric(&o, "kiln_tcp_mem_pressure_bytes", G, "TCP memory above which shares apply.",
+		       s.tcp->mem_pressure);
+		metric(&o, "kiln_tcp_mem_limit_bytes", G, "TCP memory budget.", s.tcp->mem_limit);
+		metric(&o, "kiln_tcp_mem_collapsed_total", C, "Small segments copied into a queued buffer.",
+		       s.tcp->mem_collapsed);
+		metric(&o, "kiln_tcp_mem_pruned_total", C, "Out-of-order islands given up for memory.",
+		       s.tcp->mem_pruned);
 	}
 	return out_send(req, &o, idx, "text/plain; version=0.0.4; charset=utf-8");
 }

@@ -83,6 +83,10 @@ struct net_counter {
 };
 #define NET_DROPS_MAX 64
 unsigned net_if_drops(const struct net_if *nif, struct net_counter *out, unsigned max);
+/* TCP connections by state (syn_sent ... time_wait), counted on demand;
+ * fills up to max, returns how many (0 without TCP). */
+#define NET_TCP_STATES 9
+unsigned net_if_tcp_states(const struct net_if *nif, struct net_counter *out, unsigned max);
 
 /*
  * Runs the stack's timers due at now (ARP retries and aging, gratuitous

@@ -37,7 +37,8 @@ try {
     const t = (id) => document.getElementById(id).textContent.trim();
     return { uptime: t("uptime"), served: t("served"), requests: t("requests"), active: t("active"),
              capacity: t("capacity"), mem: t("mem"), files: t("files"), mac: t("mac"),
-             segsin: t("segsin"), passes: t("passes"),
+             segsin: t("segsin"), passes: t("passes"), tcpmem: t("tcpmem"),
+             tcpstates: t("tcpstates"),
              feed: [...document.querySelectorAll("#feed li .p")].map((e) => e.textContent) };
   });
   const a = await read();
@@ -47,6 +48,8 @@ try {
   check("cards-filled", filled, JSON.stringify(b));
   check("cards-live", a.uptime !== b.uptime && a.requests !== b.requests && a.segsin !== b.segsin,
         `${JSON.stringify(a)} then ${JSON.stringify(b)}`);
+  check("tcp-cards", /established [1-9]/.test(b.tcpstates) && /^TCP holds [0-9,]+ KiB/.test(b.tcpmem),
+        `${b.tcpstates} / ${b.tcpmem}`);
   check("nic-mac", /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(b.mac), b.mac);
   check("feed-own-request", b.feed.some((p) => p === "GET " + mine) &&
         b.feed[b.feed.length - 1].startsWith("GET "), JSON.stringify(b.feed.slice(-5)));

@@ -146,12 +146,14 @@ body=$(curl -s --max-time 5 "$base/metrics")
 if echo "$body" | grep -q '^kiln_http_requests_total [0-9]' &&
    echo "$body" | grep -q '^# TYPE kiln_tcp_segments_in_total counter' &&
    echo "$body" | grep -q '^kiln_pool_buffers{pool="[^"]*",state="in_use"} [1-9]' &&
-   echo "$body" | grep -q '^kiln_net_drops_total{reason="tcp_bad_opts"} [0-9]'; then
+   echo "$body" | grep -q '^kiln_net_drops_total{reason="tcp_bad_opts"} [0-9]' &&
+   echo "$body" | grep -q '^kiln_tcp_connections_by_state{state="established"} [1-9]' &&
+   echo "$body" | grep -q '^kiln_tcp_mem_limit_bytes [1-9]'; then
 	count "ok metrics-format"
 else
 	count "FAIL metrics-format: $(echo "$body" | head -n 3)"
 fi
-if python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["http"]["capacity"]>0 and d["nic"]["mac"]; p=d["net"]["pools"]; assert p and all(0 < x["in_use"] <= x["total"] and x["in_use"] + x["free"] == x["total"] for x in p[:1]); assert "tcp_bad_opts" in d["net"]["drops"] and "arp_pending_full" in d["net"]["drops"]' \
+if python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["http"]["capacity"]>0 and d["nic"]["mac"]; p=d["net"]["pools"]; assert p and all(0 < x["in_use"] <= x["total"] and x["in_use"] + x["free"] == x["total"] for x in p[:1]); assert "tcp_bad_opts" in d["net"]["drops"] and "arp_pending_full" in d["net"]["drops"]; s=d["net"]["tcp_states"]; assert s["established"] >= 1 and "time_wait" in s; m=d["net"]["tcp_mem"]; assert 0 < m["pressure"] <= m["limit"] and m["bytes"] <= m["limit"]' \
 	< "$(curl -s --max-time 5 -o "$out/stats.json" "$base/api/stats.json"; echo "$out/stats.json")" 2>/dev/null; then
 	count "ok stats-json"
 else

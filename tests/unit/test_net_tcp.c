@@ -1195,6 +1195,41 @@ static void test_mem_send_share(void **state)
 	assert_int_equal(t->mem_bytes, 0);
 }
 
+static uint64_t state_count(const char *name)
+{
+	struct net_counter d[NET_TCP_STATES];
+	unsigned n = net_if_tcp_states(&F.nif, d, NET_TCP_STATES);
+	assert_int_equal(n, NET_TCP_STATES);
+	for (unsigned i = 0; i < n; i++)
+		if (strcmp(d[i].name, name) == 0)
+			return d[i].value;
+	fail_msg("no state %s", name);
+	return 0;
+}
+
+static void test_state_counts(void **state)
+{
+	(void)state;
+	setup(64);
+	assert_int_equal(state_count("established"), 0);
+	struct tcp_conn *a = handshake(PPORT, false);
+	uint32_t pa = peer_seq;
+	handshake(PPORT + 1, false);
+	seg(PPORT + 2, LPORT, 5000, 0, TCP_SYN, 65535, NULL, 0, NULL, 0);   /* half open */
+	assert_int_equal(state_count("established"), 2);
+	assert_int_equal(state_count("syn_rcvd"), 1);
+	tcp_close(a);                                  /* we close first */
+	assert_int_equal(state_count("fin_wait_1"), 1);
+	assert_int_equal(state_count("established"), 1);
+	struct out f = last_out();
+	seg(PPORT, LPORT, pa, f.seq + 1, TCP_ACK | TCP_FIN, 65535, NULL, 0, NULL, 0);
+	assert_int_equal(state_count("fin_wait_1"), 0);
+	assert_int_equal(state_count("time_wait"), 1);
+	finish();
+	assert_int_equal(state_count("established"), 0);
+	assert_int_equal(state_count("syn_rcvd"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1227,6 +1262,7 @@ int main(void)
 		cmocka_unit_test(test_mem_ooo_flood_bounded),
 		cmocka_unit_test(test_mem_collapse_small_segments),
 		cmocka_unit_test(test_mem_send_share),
+		cmocka_unit_test(test_state_counts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

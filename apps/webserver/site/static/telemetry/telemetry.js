@@ -66,6 +66,15 @@
       set("poolkib", num(Math.round(s.net.pools_in_use_bytes / 1024)));
       var d = Object.keys(s.net.drops).filter(function (k) { return s.net.drops[k] > 0; });
       set("drops", d.map(function (k) { return k + " " + num(s.net.drops[k]); }).join(", ") || "none");
+      var m = s.net.tcp_mem;
+      if (m)
+        set("tcpmem", "TCP holds " + num(Math.round(m.bytes / 1024)) + " KiB (pressure at " +
+          num(Math.round(m.pressure / 1024)) + ", budget " + num(Math.round(m.limit / 1024)) +
+          " KiB); " + num(m.collapsed) + " collapsed, " + num(m.pruned) + " islands pruned, " +
+          num(m.rcv_dropped + m.snd_limited) + " refused");
+      var st = s.net.tcp_states || {};
+      set("tcpstates", Object.keys(st).filter(function (k) { return st[k] > 0; })
+        .map(function (k) { return k + " " + num(st[k]); }).join(", ") || "none");
     }
     var c = s.cores && s.cores[0];
     if (c) {
