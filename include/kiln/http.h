@@ -328,6 +328,8 @@ struct http_route {
 struct http_stats {
 	uint64_t conns_opened, conns_refused, requests, responses;
 	uint64_t errors_4xx, errors_5xx, timeouts, pipelined_max;
+	uint64_t evicted_idle;      /* idle keep-alive closed to make room */
+	uint64_t evicted_slow;      /* slow header reader closed to make room */
 };
 
 /* Parser state (embedded in struct http_conn; fields are private). */
@@ -455,6 +457,17 @@ uint64_t http_conn_deadline(const struct http_conn *c);
 /* Runs every connection's timers due at now: 408 for a request that
  * took too long, close for idle ones and for ended lingering. */
 void http_server_tick(struct http_server *srv, uint64_t now);
+/*
+ * Makes room in a full pool, as nginx does: closes the idle keep-alive
+ * connection (no request begun, nothing owed) that has waited longest,
+ * else the connection that has spent longest, and at least
+ * HTTP_EVICT_MIN_AGE_NS, reading an unfinished request head (a slowloris
+ * client). A connection with a request in progress - a body arriving, an
+ * answer owed, deferred or streaming - is never taken. True when one was
+ * closed (its slot is free on return); false when none may be.
+ */
+#define HTTP_EVICT_MIN_AGE_NS (1 * NS_PER_SEC)
+bool http_server_evict(struct http_server *srv);
 uint64_t http_server_next_deadline(const struct http_server *srv);
 
 /* ---- the parser, for the server and for tests ----------------------------- */

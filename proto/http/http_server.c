@@ -543,6 +543,38 @@ static void conn_timeout(struct http_conn *c)
 	conn_settle(c);
 }
 
+bool http_server_evict(struct http_server *srv)
+{
+	struct http_conn *idle = NULL, *slow = NULL;
+	uint64_t now = srv->cfg.now_ns();
+
+	for (uint32_t i = 0; i < srv->nconns; i++) {
+		struct http_conn *c = &srv->conns[i];
+		if (!c->in_use || c->in_input || c->state != HTTP_CS_OPEN || c->seg_count ||
+		    c->deferred || c->streaming)
+			continue;
+		if (!c->parser.started) {
+			if (!idle || c->last_io < idle->last_io)
+				idle = c;
+		} else if (c->parser.state == 0 && c->parser.hlen &&
+			   now - c->req_start >= HTTP_EVICT_MIN_AGE_NS &&
+			   (!slow || c->req_start < slow->req_start)) {
+			slow = c;       /* still in its head (P_HEAD), for a while */
+		}
+	}
+	struct http_conn *v = idle ? idle : slow;
+	if (!v)
+		return false;
+	if (v == idle)
+		srv->stats.evicted_idle++;
+	else
+		srv->stats.evicted_slow++;
+	v->ops->close(v->tctx);
+	v->state = HTTP_CS_DEAD;
+	conn_settle(v);
+	return true;
+}
+
 void http_server_tick(struct http_server *srv, uint64_t now)
 {
 	for (uint32_t i = 0; i < srv->nconns; i++) {

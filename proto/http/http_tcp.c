@@ -5,7 +5,9 @@
  * Interface: http_listen_tcp, http_tcp_get_stats (kiln/http.h).
  *
  * Mapping (kiln/http.h's transport contract onto kiln/tcp.h's):
- *   accept      -> http_conn_open (pool full: canned 503, then close)
+ *   accept      -> http_conn_open (pool full: an idle or slow connection is
+ *                  evicted, http_server_evict; none evictable: canned
+ *                  503, then close)
  *   recv(data)  -> http_conn_input; the bytes it did not consume stay
  *                  with TCP, which stops delivering until resume_read
  *                  (tcp_recv_resume) - the window shrinks meanwhile
@@ -351,6 +353,12 @@ static int on_accept(struct tcp_conn *c, void *arg)
 	struct htcp *ht = arg;
 	struct htcp_conn *hx = ht->free;
 	struct http_conn *hc = hx ? http_conn_open(ht->srv, &htcp_ops, hx) : NULL;
+
+	if (!hc && http_server_evict(ht->srv)) {
+		/* an idle or slow connection made room (nginx's policy) */
+		hx = ht->free;
+		hc = hx ? http_conn_open(ht->srv, &htcp_ops, hx) : NULL;
+	}
 
 	if (!hc) {
 		ht->stats.refused++;

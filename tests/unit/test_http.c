@@ -1203,6 +1203,51 @@ static void test_pool(void **state)
 	assert_int_equal(srv.active, 0);
 }
 
+/* A full pool makes room as nginx does: the longest-idle keep-alive
+ * connection first, then a head that has been arriving for at least
+ * HTTP_EVICT_MIN_AGE_NS; never a connection with a request in progress. */
+static void test_evict(void **state)
+{
+	(void)state;
+	struct http_conn *cs[NCONNS];
+	for (int i = 0; i < NCONNS; i++) {
+		cs[i] = open_conn();
+		feed(cs[i], "GET /health HTTP/1.1\r\nHost: a\r\n\r\n");
+		hosted_clock_advance(NS_PER_MS);
+	}
+	assert_null(http_conn_open(&srv, &fake_ops, &fk));
+	unsigned closes = fk.closes;
+	assert_true(http_server_evict(&srv));
+	assert_int_equal(srv.stats.evicted_idle, 1);
+	assert_int_equal(fk.closes, closes + 1);
+	assert_int_equal(srv.active, NCONNS - 1);
+	struct http_conn *fresh = open_conn();
+	assert_ptr_equal(fresh, cs[0]);                 /* the longest idle went */
+	cs[0] = fresh;
+
+	/* every connection in a head: not evictable until it is old enough */
+	for (int i = 0; i < NCONNS; i++)
+		feed(cs[i], "GET /health HTTP/1.1\r\nHost: a\r\n");
+	assert_false(http_server_evict(&srv));
+	hosted_clock_advance(HTTP_EVICT_MIN_AGE_NS);
+	assert_true(http_server_evict(&srv));
+	assert_int_equal(srv.stats.evicted_slow, 1);
+	cs[0] = open_conn();
+
+	/* a deferred answer is owed: never evicted, however old */
+	for (int i = 0; i < NCONNS; i++)
+		if (cs[i]->in_use && cs[i]->state == HTTP_CS_OPEN)
+			http_conn_closed(cs[i]);
+	for (int i = 0; i < NCONNS; i++) {
+		cs[i] = open_conn();
+		feed(cs[i], "GET /defer HTTP/1.1\r\nHost: a\r\n\r\n");
+	}
+	hosted_clock_advance(3600 * NS_PER_SEC);
+	assert_false(http_server_evict(&srv));
+	for (int i = 0; i < NCONNS; i++)
+		http_conn_closed(cs[i]);
+}
+
 static void test_config(void **state)
 {
 	(void)state;
@@ -1241,6 +1286,7 @@ int main(void)
 		cmocka_unit_test_setup(test_stream, setup),
 		cmocka_unit_test_setup(test_expect_continue, setup),
 		cmocka_unit_test_setup(test_pool, setup),
+		cmocka_unit_test_setup(test_evict, setup),
 		cmocka_unit_test(test_config),
 	};
 	return cmocka_run_group_tests_name("http", tests, NULL, NULL);
