@@ -95,6 +95,14 @@ struct http_limits {
 	/* A keep-alive connection with nothing in progress, or output that
 	 * made no progress, is closed after this. */
 	uint64_t idle_timeout_ns;
+	/* A full pool may close a connection that has been reading one
+	 * request head for at least this long (a slowloris client) to make
+	 * room for a new one; see http_server_evict. 2 s: a real client's
+	 * head arrives in one or two round trips, and this still covers a
+	 * lost segment's first retransmission (1 s initial RTO, RFC 6298
+	 * 2.1) on a 500 ms path; far below request_timeout_ns, so a pool
+	 * filled with trickling heads turns over every couple of seconds. */
+	uint64_t evict_min_age_ns;
 	/* After an error or Connection: close, input is read and dropped
 	 * this long (lingering close, RFC 9112 9.6) so the peer sees the
 	 * response rather than a reset. */
@@ -109,6 +117,7 @@ struct http_limits {
 	.max_requests = 10000,                                              \
 	.request_timeout_ns = 10ull * 1000000000ull,                        \
 	.idle_timeout_ns = 60ull * 1000000000ull,                           \
+	.evict_min_age_ns = 2ull * 1000000000ull,                           \
 	.linger_ns = 2ull * 1000000000ull,                                  \
 }
 
@@ -461,12 +470,11 @@ void http_server_tick(struct http_server *srv, uint64_t now);
  * Makes room in a full pool, as nginx does: closes the idle keep-alive
  * connection (no request begun, nothing owed) that has waited longest,
  * else the connection that has spent longest, and at least
- * HTTP_EVICT_MIN_AGE_NS, reading an unfinished request head (a slowloris
+ * limits.evict_min_age_ns, reading an unfinished request head (a slowloris
  * client). A connection with a request in progress - a body arriving, an
  * answer owed, deferred or streaming - is never taken. True when one was
  * closed (its slot is free on return); false when none may be.
  */
-#define HTTP_EVICT_MIN_AGE_NS (1 * NS_PER_SEC)
 bool http_server_evict(struct http_server *srv);
 uint64_t http_server_next_deadline(const struct http_server *srv);
 

@@ -557,7 +557,7 @@ bool http_server_evict(struct http_server *srv)
 			if (!idle || c->last_io < idle->last_io)
 				idle = c;
 		} else if (c->parser.state == 0 && c->parser.hlen &&
-			   now - c->req_start >= HTTP_EVICT_MIN_AGE_NS &&
+			   now - c->req_start >= srv->cfg.limits.evict_min_age_ns &&
 			   (!slow || c->req_start < slow->req_start)) {
 			slow = c;       /* still in its head (P_HEAD), for a while */
 		}

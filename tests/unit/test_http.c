@@ -1205,7 +1205,7 @@ static void test_pool(void **state)
 
 /* A full pool makes room as nginx does: the longest-idle keep-alive
  * connection first, then a head that has been arriving for at least
- * HTTP_EVICT_MIN_AGE_NS; never a connection with a request in progress. */
+ * srv.cfg.limits.evict_min_age_ns; never a connection with a request in progress. */
 static void test_evict(void **state)
 {
 	(void)state;
@@ -1226,13 +1226,19 @@ static void test_evict(void **state)
 	cs[0] = fresh;
 
 	/* every connection in a head: not evictable until it is old enough */
-	for (int i = 0; i < NCONNS; i++)
+	for (int i = 0; i < NCONNS; i++) {
 		feed(cs[i], "GET /health HTTP/1.1\r\nHost: a\r\n");
+		hosted_clock_advance(NS_PER_MS);
+	}
 	assert_false(http_server_evict(&srv));
-	hosted_clock_advance(HTTP_EVICT_MIN_AGE_NS);
+	/* cs[0]'s head began (NCONNS - 1) ms before the last one's */
+	hosted_clock_advance(srv.cfg.limits.evict_min_age_ns - NCONNS * NS_PER_MS - 1);
+	assert_false(http_server_evict(&srv));
+	hosted_clock_advance(1);
 	assert_true(http_server_evict(&srv));
 	assert_int_equal(srv.stats.evicted_slow, 1);
-	cs[0] = open_conn();
+	assert_int_equal(srv.stats.evicted_idle, 1);
+	assert_ptr_equal(open_conn(), cs[0]);           /* the oldest head went */
 
 	/* a deferred answer is owed: never evicted, however old */
 	for (int i = 0; i < NCONNS; i++)
@@ -1244,6 +1250,22 @@ static void test_evict(void **state)
 	}
 	hosted_clock_advance(3600 * NS_PER_SEC);
 	assert_false(http_server_evict(&srv));
+	for (int i = 0; i < NCONNS; i++)
+		http_conn_closed(cs[i]);
+
+	/* the age is the server's option: 10 min here, so an hour-old idle
+	 * connection still goes but a 9-minute-old head does not */
+	struct http_limits lim = HTTP_LIMITS_DEFAULT;
+	lim.evict_min_age_ns = 600 * NS_PER_SEC;
+	lim.request_timeout_ns = 3600 * NS_PER_SEC;
+	server_setup(&lim);
+	for (int i = 0; i < NCONNS; i++)
+		feed(cs[i] = open_conn(), "GET /health HTTP/1.1\r\nHost: a\r\n");
+	hosted_clock_advance(540 * NS_PER_SEC);
+	assert_false(http_server_evict(&srv));
+	hosted_clock_advance(60 * NS_PER_SEC);
+	assert_true(http_server_evict(&srv));
+	assert_int_equal(srv.stats.evicted_slow, 1);
 	for (int i = 0; i < NCONNS; i++)
 		http_conn_closed(cs[i]);
 }
