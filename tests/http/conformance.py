@@ -10,7 +10,7 @@
 # Prints "ok NAME" or "FAIL NAME: why" per check (NAME starts with PREFIX)
 # and, only when it ran to its end, "conformance: N passed, N failed";
 # exits 1 if any failed. An exception in a check is that check's failure.
-import gzip, socket, sys, time
+import gzip, json, re, socket, sys, time
 
 HOST, PORT = sys.argv[1], int(sys.argv[2])
 UDP_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 0
@@ -373,6 +373,23 @@ check("exhaustion-held-finish", finished == CONNS, "%d of %d answered" % (finish
 time.sleep(0.5)
 r = get("/health")
 check("exhaustion-recovered", r.status == 200)
+# the eviction above is counted where operators look: /api/stats.json and
+# /metrics (the stalled-response counters are exported beside it)
+try:
+    http = json.loads(get("/api/stats.json").body)["http"]
+    ok = http["evicted_idle"] >= 1 and http["evicted_slow"] == 0 and \
+        "send_timeouts" in http and "response_timeouts" in http
+    why = "http stats %r" % http
+except (ValueError, KeyError) as e:
+    ok, why = False, "no stats: %r" % e
+check("stats-evictions", ok, why)
+m = get("/metrics").body.decode("latin-1")
+ev = re.search(r'^kiln_http_evicted_total\{kind="idle"\} (\d+)$', m, re.M)
+check("metrics-evictions", ev and int(ev.group(1)) >= 1 and
+      'kiln_http_evicted_total{kind="slow_head"} 0' in m and
+      'kiln_http_stalled_total{kind="send"}' in m and
+      'kiln_http_stalled_total{kind="response"}' in m,
+      "kiln_http_evicted/stalled lines missing or zero")
 
 # ---- UDP echo ------------------------------------------------------------------------------
 if UDP_PORT:
