@@ -5,8 +5,8 @@
  *
  * Interface: http_server_init, http_server_config_default, http_conn_open,
  * http_conn_input, http_conn_eof, http_conn_writable, http_conn_closed,
- * http_conn_deadline, http_server_tick, http_server_next_deadline
- * (kiln/http.h); the output queue and completion hooks in http_priv.h.
+ * http_conn_deadline, http_server_tick, http_server_evict,
+ * http_server_next_deadline (kiln/http.h); the output queue and completion hooks in http_priv.h.
  *
  * Rules:
  *  - No I/O of its own: bytes come in through http_conn_input and go out
