@@ -14,7 +14,8 @@
  *
  * Command-line keys (kernel command line, or the hosted runners'
  * arguments) tune the HTTP limits so tests can reach them quickly:
- * http_conns=, http_req_timeout_ms=, http_idle_timeout_ms=,
+ * http_conns=, http_req_timeout_ms=, http_idle_timeout_ms=, http_evict_min_ms=,
+ * http_send_timeout_ms=, http_response_timeout_ms=,
  * http_max_requests=, http_max_body=, http_body_mem=, http_max_line=.
  *
  * Rules: everything is set up in app_main (routes) and on network-up
@@ -47,6 +48,9 @@ static struct http_conn web_conns[WEB_MAX_CONNS];
 static uint32_t opt_conns = WEB_MAX_CONNS;
 static uint32_t opt_req_timeout_ms = 10000;
 static uint32_t opt_idle_timeout_ms = 60000;
+static uint32_t opt_evict_min_ms = 2000;
+static uint32_t opt_send_timeout_ms = 60000;
+static uint32_t opt_response_timeout_ms = 60000;
 static uint32_t opt_max_requests = 10000;
 static uint32_t opt_max_body = 1u << 20;
 static uint32_t opt_body_mem = 16u << 20;
@@ -59,6 +63,15 @@ CMDLINE_OPTION(http_req_timeout, .key = "http_req_timeout_ms", .type = CMDLINE_U
 CMDLINE_OPTION(http_idle_timeout, .key = "http_idle_timeout_ms", .type = CMDLINE_U32,
 	       .value = &opt_idle_timeout_ms, .min = 10, .max = 3600000,
 	       .help = "idle keep-alive connections close after this");
+CMDLINE_OPTION(http_evict_min, .key = "http_evict_min_ms", .type = CMDLINE_U32,
+	       .value = &opt_evict_min_ms, .min = 10, .max = 3600000,
+	       .help = "a full pool may close a request head this old (slowloris)");
+CMDLINE_OPTION(http_send_timeout, .key = "http_send_timeout_ms", .type = CMDLINE_U32,
+	       .value = &opt_send_timeout_ms, .min = 10, .max = 3600000,
+	       .help = "queued output must go out whole within this");
+CMDLINE_OPTION(http_response_timeout, .key = "http_response_timeout_ms", .type = CMDLINE_U32,
+	       .value = &opt_response_timeout_ms, .min = 10, .max = 3600000,
+	       .help = "a deferred or streaming answer must progress within this");
 CMDLINE_OPTION(http_max_requests, .key = "http_max_requests", .type = CMDLINE_U32,
 	       .value = &opt_max_requests, .min = 1, .max = 1000000000,
 	       .help = "requests per keep-alive connection");
@@ -154,6 +167,9 @@ void app_main(void)
 	http_server_config_default(&cfg);
 	cfg.limits.request_timeout_ns = (uint64_t)opt_req_timeout_ms * NS_PER_MS;
 	cfg.limits.idle_timeout_ns = (uint64_t)opt_idle_timeout_ms * NS_PER_MS;
+	cfg.limits.evict_min_age_ns = (uint64_t)opt_evict_min_ms * NS_PER_MS;
+	cfg.limits.send_timeout_ns = (uint64_t)opt_send_timeout_ms * NS_PER_MS;
+	cfg.limits.response_timeout_ns = (uint64_t)opt_response_timeout_ms * NS_PER_MS;
 	cfg.limits.max_requests = opt_max_requests;
 	cfg.limits.max_body = opt_max_body;
 	cfg.body_store = (struct http_body_store){ body_mem_alloc, body_mem_free, NULL };

@@ -307,13 +307,17 @@ int telemetry_stats(struct http_req *req, void *arg)
 		   (unsigned long long)s.loop.halts);
 	out_printf(&o, "\"http\":{\"conns_served\":%llu,\"active\":%u,\"capacity\":%u,"
 		   "\"refused\":%llu,\"requests\":%llu,\"responses\":%llu,\"errors_4xx\":%llu,"
-		   "\"errors_5xx\":%llu,\"timeouts\":%llu,\"pipelined_max\":%llu,\"bytes\":%llu},",
+		   "\"errors_5xx\":%llu,\"timeouts\":%llu,\"pipelined_max\":%llu,\"bytes\":%llu,"
+		   "\"evicted_idle\":%llu,\"evicted_slow\":%llu,\"send_timeouts\":%llu,"
+		   "\"response_timeouts\":%llu},",
 		   (unsigned long long)hs->conns_opened, web_srv.active, web_srv.nconns,
 		   (unsigned long long)(hs->conns_refused + s.htcp.refused),
 		   (unsigned long long)hs->requests, (unsigned long long)hs->responses,
 		   (unsigned long long)hs->errors_4xx, (unsigned long long)hs->errors_5xx,
 		   (unsigned long long)hs->timeouts, (unsigned long long)hs->pipelined_max,
-		   (unsigned long long)tm.bytes);
+		   (unsigned long long)tm.bytes, (unsigned long long)hs->evicted_idle,
+		   (unsigned long long)hs->evicted_slow, (unsigned long long)hs->send_timeouts,
+		   (unsigned long long)hs->response_timeouts);
 	out_printf(&o, "\"mem\":{\"used\":%llu,\"total\":%llu,\"objects\":%llu},",
 		   (unsigned long long)s.mem.used_bytes, (unsigned long long)s.mem.total_bytes,
 		   (unsigned long long)s.mem.obj_bytes);
@@ -420,6 +424,16 @@ int telemetry_metrics(struct http_req *req, void *arg)
 	       web_srv.nconns);
 	metric(&o, "kiln_http_connections_refused_total", C, "Connections refused (pool full).",
 	       hs->conns_refused + s.htcp.refused);
+	out_printf(&o, "# HELP kiln_http_evicted_total Connections closed to make room for a new "
+		   "client.\n# TYPE kiln_http_evicted_total counter\n"
+		   "kiln_http_evicted_total{kind=\"idle\"} %llu\n"
+		   "kiln_http_evicted_total{kind=\"slow_head\"} %llu\n",
+		   (unsigned long long)hs->evicted_idle, (unsigned long long)hs->evicted_slow);
+	out_printf(&o, "# HELP kiln_http_stalled_total Connections closed because a response "
+		   "stalled.\n# TYPE kiln_http_stalled_total counter\n"
+		   "kiln_http_stalled_total{kind=\"send\"} %llu\n"
+		   "kiln_http_stalled_total{kind=\"response\"} %llu\n",
+		   (unsigned long long)hs->send_timeouts, (unsigned long long)hs->response_timeouts);
 	metric(&o, "kiln_http_requests_total", C, "HTTP requests parsed.", hs->requests);
 	metric(&o, "kiln_http_responses_total", C, "HTTP responses sent.", hs->responses);
 	out_printf(&o, "# HELP kiln_http_responses_by_class_total Responses by status class.\n"

@@ -92,9 +92,31 @@ struct http_limits {
 	/* A request (head and body) must arrive within this from its first
 	 * byte, however slowly it trickles: the slowloris defence. 408. */
 	uint64_t request_timeout_ns;
-	/* A keep-alive connection with nothing in progress, or output that
-	 * made no progress, is closed after this. */
+	/* A keep-alive connection with nothing in progress is closed after
+	 * this. */
 	uint64_t idle_timeout_ns;
+	/* Queued output must go out whole within this of being queued (the
+	 * queue is at most HTTP_OUT_BUF staged bytes and a few lent spans),
+	 * else the connection is closed (counted in send_timeouts). nginx's
+	 * send_timeout, 60 s, but measured from queueing rather than from the
+	 * last write: a peer whose window stays tiny, taking a few bytes per
+	 * ACK, defeats a per-write timer and TCP's zero-window persist timer
+	 * alike. */
+	uint64_t send_timeout_ns;
+	/* A deferred or streaming answer must make progress (a write, the
+	 * end) within this once the output queue is empty - the app's turn -
+	 * else the connection is closed (counted in response_timeouts); the
+	 * app's next call on the request returns K_ECLOSED and frees it.
+	 * 60 s, as nginx's proxy_read_timeout waits on an upstream. */
+	uint64_t response_timeout_ns;
+	/* A full pool may close a connection that has been reading one
+	 * request head for at least this long (a slowloris client) to make
+	 * room for a new one; see http_server_evict. 2 s: a real client's
+	 * head arrives in one or two round trips, and this still covers a
+	 * lost segment's first retransmission (1 s initial RTO, RFC 6298
+	 * 2.1) on a 500 ms path; far below request_timeout_ns, so a pool
+	 * filled with trickling heads turns over every couple of seconds. */
+	uint64_t evict_min_age_ns;
 	/* After an error or Connection: close, input is read and dropped
 	 * this long (lingering close, RFC 9112 9.6) so the peer sees the
 	 * response rather than a reset. */
@@ -109,6 +131,9 @@ struct http_limits {
 	.max_requests = 10000,                                              \
 	.request_timeout_ns = 10ull * 1000000000ull,                        \
 	.idle_timeout_ns = 60ull * 1000000000ull,                           \
+	.send_timeout_ns = 60ull * 1000000000ull,                           \
+	.response_timeout_ns = 60ull * 1000000000ull,                       \
+	.evict_min_age_ns = 2ull * 1000000000ull,                           \
 	.linger_ns = 2ull * 1000000000ull,                                  \
 }
 
@@ -328,6 +353,10 @@ struct http_route {
 struct http_stats {
 	uint64_t conns_opened, conns_refused, requests, responses;
 	uint64_t errors_4xx, errors_5xx, timeouts, pipelined_max;
+	uint64_t evicted_idle;      /* idle keep-alive closed to make room */
+	uint64_t evicted_slow;      /* slow header reader closed to make room */
+	uint64_t send_timeouts;     /* output not sent within send_timeout_ns */
+	uint64_t response_timeouts; /* deferred/streaming answer stalled */
 };
 
 /* Parser state (embedded in struct http_conn; fields are private). */
@@ -379,6 +408,8 @@ struct http_conn {
 	bool close_after, resp_overflow;
 	uint32_t nreq;
 	uint64_t req_start, last_io, linger_start;
+	uint64_t out_since;           /* the output queue became non-empty */
+	uint64_t app_at;              /* a deferred/streaming answer's last progress */
 	/* the response in progress */
 	uint32_t hstart, hcustom;     /* custom header bytes staged at out[hstart] */
 	const char *etag;
@@ -453,8 +484,20 @@ void http_conn_closed(struct http_conn *c);
 uint64_t http_conn_deadline(const struct http_conn *c);
 
 /* Runs every connection's timers due at now: 408 for a request that
- * took too long, close for idle ones and for ended lingering. */
+ * took too long; close for idle ones, ended lingering, output not sent
+ * within send_timeout_ns and a deferred or streaming answer stalled for
+ * response_timeout_ns. */
 void http_server_tick(struct http_server *srv, uint64_t now);
+/*
+ * Makes room in a full pool, as nginx does: closes the idle keep-alive
+ * connection (no request begun, nothing owed) that has waited longest,
+ * else the connection that has spent longest, and at least
+ * limits.evict_min_age_ns, reading an unfinished request head (a slowloris
+ * client). A connection with a request in progress - a body arriving, an
+ * answer owed, deferred or streaming - is never taken. True when one was
+ * closed (its slot is free on return); false when none may be.
+ */
+bool http_server_evict(struct http_server *srv);
 uint64_t http_server_next_deadline(const struct http_server *srv);
 
 /* ---- the parser, for the server and for tests ----------------------------- */

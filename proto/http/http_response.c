@@ -686,6 +686,7 @@ int http_stream_begin(struct http_req *req, int status, const char *ctype)
 	}
 	c->status = status;
 	c->streaming = true;
+	c->app_at = c->srv->cfg.now_ns();
 	c->stream_chunked = chunked;
 	c->stream_nobody = nobody;
 	if (!c->in_input)
@@ -723,6 +724,7 @@ int http_stream_write(struct http_req *req, const void *data, size_t len)
 		w += PUTS(w, "\r\n");
 	http_out_commit(c, (size_t)(w - base));
 	c->resp_bytes += n;
+	c->app_at = c->srv->cfg.now_ns();
 	if (!c->in_input)
 		http_out_flush(c);
 	return (int)n;

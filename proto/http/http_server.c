@@ -5,8 +5,8 @@
  *
  * Interface: http_server_init, http_server_config_default, http_conn_open,
  * http_conn_input, http_conn_eof, http_conn_writable, http_conn_closed,
- * http_conn_deadline, http_server_tick, http_server_next_deadline
- * (kiln/http.h); the output queue and completion hooks in http_priv.h.
+ * http_conn_deadline, http_server_tick, http_server_evict,
+ * http_server_next_deadline (kiln/http.h); the output queue and completion hooks in http_priv.h.
  *
  * Rules:
  *  - No I/O of its own: bytes come in through http_conn_input and go out
@@ -28,10 +28,14 @@
  *    (transport shutdown) and reads and drops input for limits.linger_ns
  *    before closing, so the client reads the response instead of a reset
  *    (RFC 9112 9.6).
- *  - Timeouts, on the caller's clock: a request must arrive whole within
- *    request_timeout_ns of its first byte, or the server answers 408 and
- *    closes (slowloris); an idle keep-alive connection, or one whose output
- *    makes no progress, is closed after idle_timeout_ns.
+ *  - Timeouts, on the caller's clock; every state has one, so no slot is
+ *    kept forever: a request must arrive whole within request_timeout_ns
+ *    of its first byte, or the server answers 408 and closes (slowloris);
+ *    an idle keep-alive connection is closed after idle_timeout_ns; queued
+ *    output must go out whole within send_timeout_ns of being queued
+ *    (out_since), however slowly the peer reads; a deferred or streaming
+ *    answer with nothing queued must make progress (app_at) within
+ *    response_timeout_ns; lingering ends after linger_ns.
  *  - A connection whose transport went away while the app holds a
  *    deferred request stays allocated until the app's next call on it,
  *    which returns K_ECLOSED, so the app never touches a reused request.
@@ -151,10 +155,18 @@ static void conn_release(struct http_conn *c)
 
 /* ---- output queue ------------------------------------------------------- */
 
+/* The send deadline counts from when the queue stops being empty. */
+static void out_queue_start(struct http_conn *c)
+{
+	if (!c->seg_count)
+		c->out_since = c->srv->cfg.now_ns();
+}
+
 void http_out_commit(struct http_conn *c, size_t n)
 {
 	if (!n)
 		return;
+	out_queue_start(c);
 	if (c->seg_count) {
 		struct http_out_seg *t = &c->seg[(c->seg_head + c->seg_count - 1) % HTTP_OUT_SEGS];
 		if (!t->lent && t->off + t->len == c->out_len) {
@@ -181,6 +193,7 @@ int http_out_borrow(struct http_conn *c, const void *p, size_t n, void (*done)(v
 		c->failed = true;
 		return K_ENOSPC;
 	}
+	out_queue_start(c);
 	struct http_out_seg *s = &c->seg[(c->seg_head + c->seg_count) % HTTP_OUT_SEGS];
 	s->lent = p;
 	s->off = 0;
@@ -388,6 +401,7 @@ static void dispatch(struct http_conn *c)
 	if ((ret == HTTP_DEFER || c->streaming) && !c->resp_overflow) {
 		/* answered later: the views die now, keep the path for the log */
 		c->deferred = true;
+		c->app_at = srv->cfg.now_ns();
 		uint32_t n = req->path_len < HTTP_LOG_PATH_MAX ? req->path_len : HTTP_LOG_PATH_MAX;
 		memcpy(c->log_path, req->path, n);
 		c->log_path_len = n;
@@ -477,7 +491,7 @@ void http_conn_writable(struct http_conn *c)
 		return;
 	int r = http_out_flush(c);
 	if (r == K_OK)
-		c->last_io = c->srv->cfg.now_ns();
+		c->last_io = c->app_at = c->srv->cfg.now_ns();
 	if (r == K_OK && c->streaming && c->stream_writable)
 		c->stream_writable(&c->parser.req, c->stream_arg);
 	if (c->in_use) {
@@ -505,24 +519,26 @@ uint64_t http_conn_deadline(const struct http_conn *c)
 	case HTTP_CS_LINGER:
 		return c->linger_start + l->linger_ns;
 	case HTTP_CS_CLOSING:
-		return c->seg_count ? c->last_io + l->idle_timeout_ns : UINT64_MAX;
 	case HTTP_CS_OPEN:
 		if (c->seg_count)
-			return c->last_io + l->idle_timeout_ns;
+			return c->out_since + l->send_timeout_ns;
 		if (c->deferred || c->streaming)
-			return UINT64_MAX;      /* the app's answer is awaited */
+			return c->app_at + l->response_timeout_ns;  /* the app's turn */
+		if (c->state == HTTP_CS_CLOSING)
+			return UINT64_MAX;      /* settles at once */
 		if (c->parser.started)
 			return c->req_start + l->request_timeout_ns;
 		return c->last_io + l->idle_timeout_ns;
 	default:
-		return UINT64_MAX;
+		return UINT64_MAX;      /* DEAD: the app's next call frees it */
 	}
 }
 
 static void conn_timeout(struct http_conn *c)
 {
 	struct http_server *srv = c->srv;
-	if (c->state == HTTP_CS_OPEN && !c->seg_count && c->parser.started) {
+	if (c->state == HTTP_CS_OPEN && !c->seg_count && c->parser.started && !c->deferred &&
+	    !c->streaming) {
 		/* slow request: tell the client, then close */
 		srv->stats.timeouts++;
 		http_date_refresh(srv, srv->cfg.wall_ns());
@@ -535,12 +551,50 @@ static void conn_timeout(struct http_conn *c)
 		conn_settle(c);
 		return;
 	}
-	/* an idle keep-alive connection closes quietly; others are counted */
-	if (!(c->state == HTTP_CS_OPEN && c->seg_count == 0))
+	/* an idle keep-alive connection or an ended linger closes quietly;
+	 * a stalled send or answer is counted */
+	if (c->state != HTTP_CS_LINGER && c->seg_count) {
 		srv->stats.timeouts++;
+		srv->stats.send_timeouts++;
+	} else if (c->state != HTTP_CS_LINGER && (c->deferred || c->streaming)) {
+		srv->stats.timeouts++;
+		srv->stats.response_timeouts++;
+	}
 	c->ops->close(c->tctx);
 	c->state = HTTP_CS_DEAD;
 	conn_settle(c);
+}
+
+bool http_server_evict(struct http_server *srv)
+{
+	struct http_conn *idle = NULL, *slow = NULL;
+	uint64_t now = srv->cfg.now_ns();
+
+	for (uint32_t i = 0; i < srv->nconns; i++) {
+		struct http_conn *c = &srv->conns[i];
+		if (!c->in_use || c->in_input || c->state != HTTP_CS_OPEN || c->seg_count ||
+		    c->deferred || c->streaming)
+			continue;
+		if (!c->parser.started) {
+			if (!idle || c->last_io < idle->last_io)
+				idle = c;
+		} else if (c->parser.state == 0 && c->parser.hlen &&
+			   now - c->req_start >= srv->cfg.limits.evict_min_age_ns &&
+			   (!slow || c->req_start < slow->req_start)) {
+			slow = c;       /* still in its head (P_HEAD), for a while */
+		}
+	}
+	struct http_conn *v = idle ? idle : slow;
+	if (!v)
+		return false;
+	if (v == idle)
+		srv->stats.evicted_idle++;
+	else
+		srv->stats.evicted_slow++;
+	v->ops->close(v->tctx);
+	v->state = HTTP_CS_DEAD;
+	conn_settle(v);
+	return true;
 }
 
 void http_server_tick(struct http_server *srv, uint64_t now)

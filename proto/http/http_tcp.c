@@ -5,7 +5,9 @@
  * Interface: http_listen_tcp, http_tcp_get_stats (kiln/http.h).
  *
  * Mapping (kiln/http.h's transport contract onto kiln/tcp.h's):
- *   accept      -> http_conn_open (pool full: canned 503, then close)
+ *   accept      -> http_conn_open (pool full: an idle or slow connection is
+ *                  evicted, http_server_evict; none evictable: canned
+ *                  503, then close)
  *   recv(data)  -> http_conn_input; the bytes it did not consume stay
  *                  with TCP, which stops delivering until resume_read
  *                  (tcp_recv_resume) - the window shrinks meanwhile
@@ -38,8 +40,10 @@
  *    that waits for a slot is queued and woken by this file's poller on
  *    the next loop pass.
  *  - One timer per server. Every deadline the engine can create is at
- *    least min(request, idle, linger timeout) after the event that made
- *    it, so after each event the timer is only pulled in to now + that
+ *    least min(request, idle, send, response, linger timeout) after the
+ *    event that made it (an input, a writable, an accept, or a write -
+ *    an app's late answer starts a send deadline), so after each event
+ *    the timer is only pulled in to now + that
  *    minimum when armed later (O(1)); when it fires it runs
  *    http_server_tick and re-arms to http_server_next_deadline (O(pool)).
  */
@@ -171,6 +175,7 @@ static int op_write_copy(void *ctx, const void *data, size_t len)
 	if (!hx->tc)
 		return K_ECLOSED;
 	int r = tcp_write(hx->tc, data, len);
+	htcp_timer_touch(hx->ht);       /* a send deadline may start now */
 	return r == K_EAGAIN ? 0 : r;
 }
 
@@ -200,6 +205,7 @@ static int op_write_borrowed(void *ctx, const void *data, size_t len, void (*don
 
 	if (!hx->tc)
 		return K_ECLOSED;
+	htcp_timer_touch(hx->ht);       /* a send deadline may start now */
 	if (!done) {
 		r = tcp_write_borrowed(hx->tc, data, len, NULL, NULL);
 		return r == K_ENOMEM ? K_EAGAIN : r;
@@ -352,6 +358,12 @@ static int on_accept(struct tcp_conn *c, void *arg)
 	struct htcp_conn *hx = ht->free;
 	struct http_conn *hc = hx ? http_conn_open(ht->srv, &htcp_ops, hx) : NULL;
 
+	if (!hc && http_server_evict(ht->srv)) {
+		/* an idle or slow connection made room (nginx's policy) */
+		hx = ht->free;
+		hc = hx ? http_conn_open(ht->srv, &htcp_ops, hx) : NULL;
+	}
+
 	if (!hc) {
 		ht->stats.refused++;
 		tcp_set_handlers(c, &htcp_refused_handlers, NULL);
@@ -383,10 +395,9 @@ static struct htcp *htcp_of(const struct http_server *srv)
 	return NULL;
 }
 
-static uint64_t min3(uint64_t a, uint64_t b, uint64_t c)
+static uint64_t min_u64(uint64_t a, uint64_t b)
 {
-	uint64_t m = a < b ? a : b;
-	return m < c ? m : c;
+	return a < b ? a : b;
 }
 
 static struct htcp *htcp_setup(struct http_server *srv)
@@ -410,7 +421,9 @@ static struct htcp *htcp_setup(struct http_server *srv)
 		ht->free = &conns[i];
 	}
 	const struct http_limits *l = &srv->cfg.limits;
-	ht->min_timeout = min3(l->request_timeout_ns, l->idle_timeout_ns, l->linger_ns);
+	ht->min_timeout = min_u64(min_u64(l->request_timeout_ns, l->idle_timeout_ns),
+				  min_u64(min_u64(l->send_timeout_ns, l->response_timeout_ns),
+					  l->linger_ns));
 	if (ht->min_timeout < NS_PER_MS)
 		ht->min_timeout = NS_PER_MS;
 	ht->timer_at = UINT64_MAX;

@@ -96,7 +96,7 @@ if [ ! -f "$image" ]; then
 fi
 
 # ---- conformance over raw sockets ------------------------------------------
-if boot "$out/conformance.log" "http_conns=16 http_req_timeout_ms=2000 http_idle_timeout_ms=4000 http_max_requests=5 http_max_line=4096"; then
+if boot "$out/conformance.log" "http_conns=16 http_req_timeout_ms=2000 http_idle_timeout_ms=4000 http_max_requests=5 http_max_line=4096 http_evict_min_ms=600000"; then
 	script conformance timeout 180 python3 "$dir/conformance.py" 127.0.0.1 "$tport" "$uport"
 else
 	fail=$((fail + 1)); echo "FAIL http/boot-conformance: no answer"; tail -n 20 "$out/conformance.log"
@@ -110,7 +110,7 @@ if [ -x "$native" ]; then
 	nport=$(free_port)
 	off=$((nport - 80))
 	"$native" bind=127.0.0.1 port_offset=$off cpus=1 http_conns=16 http_req_timeout_ms=2000 \
-		http_idle_timeout_ms=4000 http_max_requests=5 http_max_line=4096 \
+		http_idle_timeout_ms=4000 http_max_requests=5 http_max_line=4096 http_evict_min_ms=600000 \
 		>"$out/native.log" 2>&1 &
 	npid=$!
 	pids="$pids $npid"

@@ -851,7 +851,8 @@ static void test_deferred_in_order(void **state)
 	assert_int_equal(fk.out_len, 0);
 	assert_int_equal(fk.pauses, 1);
 	assert_non_null(deferred_req);
-	assert_int_equal(http_conn_deadline(c), UINT64_MAX);
+	/* the app's turn: bounded by the response timeout */
+	assert_int_equal(http_conn_deadline(c), time_now_ns() + srv.cfg.limits.response_timeout_ns);
 	/* the app answers later, from a task */
 	assert_int_equal(http_respond(deferred_req, 200, "text/plain", "late\n", 5), K_OK);
 	assert_int_equal(fk.resumes, 1);
@@ -1138,7 +1139,7 @@ static void test_backpressure(void **state)
 		o += k;
 	}
 	assert_int_equal(o, fk.out_len);
-	/* a reader that never reads is dropped after the idle time */
+	/* a reader that never reads is dropped after the send timeout */
 	fk.budget = 0;
 	feed(c, "GET /big HTTP/1.1\r\nHost: a\r\n\r\n");
 	hosted_clock_advance(61 * NS_PER_SEC);
@@ -1203,6 +1204,187 @@ static void test_pool(void **state)
 	assert_int_equal(srv.active, 0);
 }
 
+/* A full pool makes room as nginx does: the longest-idle keep-alive
+ * connection first, then a head that has been arriving for at least
+ * srv.cfg.limits.evict_min_age_ns; never a connection with a request in progress. */
+static void test_evict(void **state)
+{
+	(void)state;
+	struct http_conn *cs[NCONNS];
+	for (int i = 0; i < NCONNS; i++) {
+		cs[i] = open_conn();
+		feed(cs[i], "GET /health HTTP/1.1\r\nHost: a\r\n\r\n");
+		hosted_clock_advance(NS_PER_MS);
+	}
+	assert_null(http_conn_open(&srv, &fake_ops, &fk));
+	unsigned closes = fk.closes;
+	assert_true(http_server_evict(&srv));
+	assert_int_equal(srv.stats.evicted_idle, 1);
+	assert_int_equal(fk.closes, closes + 1);
+	assert_int_equal(srv.active, NCONNS - 1);
+	struct http_conn *fresh = open_conn();
+	assert_ptr_equal(fresh, cs[0]);                 /* the longest idle went */
+	cs[0] = fresh;
+
+	/* every connection in a head: not evictable until it is old enough */
+	for (int i = 0; i < NCONNS; i++) {
+		feed(cs[i], "GET /health HTTP/1.1\r\nHost: a\r\n");
+		hosted_clock_advance(NS_PER_MS);
+	}
+	assert_false(http_server_evict(&srv));
+	/* cs[0]'s head began (NCONNS - 1) ms before the last one's */
+	hosted_clock_advance(srv.cfg.limits.evict_min_age_ns - NCONNS * NS_PER_MS - 1);
+	assert_false(http_server_evict(&srv));
+	hosted_clock_advance(1);
+	assert_true(http_server_evict(&srv));
+	assert_int_equal(srv.stats.evicted_slow, 1);
+	assert_int_equal(srv.stats.evicted_idle, 1);
+	assert_ptr_equal(open_conn(), cs[0]);           /* the oldest head went */
+
+	/* a deferred answer is owed: never evicted, however old */
+	for (int i = 0; i < NCONNS; i++)
+		if (cs[i]->in_use && cs[i]->state == HTTP_CS_OPEN)
+			http_conn_closed(cs[i]);
+	for (int i = 0; i < NCONNS; i++) {
+		cs[i] = open_conn();
+		feed(cs[i], "GET /defer HTTP/1.1\r\nHost: a\r\n\r\n");
+	}
+	hosted_clock_advance(3600 * NS_PER_SEC);
+	assert_false(http_server_evict(&srv));
+	for (int i = 0; i < NCONNS; i++)
+		http_conn_closed(cs[i]);
+
+	/* the age is the server's option: 10 min here, so an hour-old idle
+	 * connection still goes but a 9-minute-old head does not */
+	struct http_limits lim = HTTP_LIMITS_DEFAULT;
+	lim.evict_min_age_ns = 600 * NS_PER_SEC;
+	lim.request_timeout_ns = 3600 * NS_PER_SEC;
+	server_setup(&lim);
+	for (int i = 0; i < NCONNS; i++)
+		feed(cs[i] = open_conn(), "GET /health HTTP/1.1\r\nHost: a\r\n");
+	hosted_clock_advance(540 * NS_PER_SEC);
+	assert_false(http_server_evict(&srv));
+	hosted_clock_advance(60 * NS_PER_SEC);
+	assert_true(http_server_evict(&srv));
+	assert_int_equal(srv.stats.evicted_slow, 1);
+	for (int i = 0; i < NCONNS; i++)
+		http_conn_closed(cs[i]);
+}
+
+/* Ticks the server every second for secs seconds, or until c is closed
+ * (fk.closes grows); calls step(i) before each tick. Returns the ticks. */
+static int run_until_closed(int secs, void (*step)(int i))
+{
+	unsigned closes = fk.closes;
+	int i;
+	for (i = 0; i < secs && fk.closes == closes; i++) {
+		if (step)
+			step(i);
+		hosted_clock_advance(NS_PER_SEC);
+		http_server_tick(&srv, time_now_ns());
+	}
+	return i;
+}
+
+static struct http_conn *tiny_conn;
+/* A peer whose window stays tiny: it takes 16 bytes a second. */
+static void tiny_window(int i)
+{
+	(void)i;
+	fk.budget = 16;
+	http_conn_writable(tiny_conn);
+}
+
+static void stream_piece(int i)
+{
+	(void)i;
+	assert_int_equal(http_stream_write(deferred_req, "tick\n", 5), 5);
+}
+
+/* Every state has a deadline: an answer the app never gives, a stream
+ * that stops, a client that stops reading or reads a few bytes at a time. */
+static void test_deadlines(void **state)
+{
+	(void)state;
+	const struct http_limits *l = &srv.cfg.limits;
+	struct http_conn *c = open_conn();
+
+	/* a deferred answer that never comes: closed after the response
+	 * timeout; the slot waits for the app's call, which frees it */
+	feed(c, "GET /defer HTTP/1.1\r\nHost: a\r\n\r\n");
+	assert_int_equal(run_until_closed(3600, NULL), l->response_timeout_ns / NS_PER_SEC);
+	assert_int_equal(srv.stats.response_timeouts, 1);
+	assert_int_equal(fk.out_len, 0);                /* no 408 for an owed answer */
+	assert_int_equal(srv.active, 1);
+	assert_int_equal(http_respond(deferred_req, 200, NULL, "x", 1), K_ECLOSED);
+	assert_int_equal(srv.active, 0);
+
+	/* the same after the client's FIN (the answer was still owed) */
+	c = open_conn();
+	feed(c, "GET /defer HTTP/1.1\r\nHost: a\r\n\r\n");
+	http_conn_eof(c);
+	assert_int_equal(run_until_closed(3600, NULL), l->response_timeout_ns / NS_PER_SEC);
+	assert_int_equal(srv.stats.response_timeouts, 2);
+	assert_int_equal(http_respond(deferred_req, 200, NULL, "x", 1), K_ECLOSED);
+	assert_int_equal(srv.active, 0);
+
+	/* a stream that writes a piece every second lives on; once it stops,
+	 * the response timeout ends it */
+	c = open_conn();
+	feed(c, "GET /defer HTTP/1.1\r\nHost: a\r\n\r\n");
+	assert_int_equal(http_stream_begin(deferred_req, 200, "text/plain"), K_OK);
+	assert_int_equal(run_until_closed(300, stream_piece), 300);
+	assert_int_equal(fk.closes, 2);
+	/* the last piece went a second before the last tick */
+	assert_int_equal(run_until_closed(3600, NULL), l->response_timeout_ns / NS_PER_SEC - 1);
+	assert_int_equal(srv.stats.response_timeouts, 3);
+	assert_int_equal(http_stream_end(deferred_req), K_ECLOSED);
+	assert_int_equal(srv.active, 0);
+
+	/* a client that stopped reading: the queued answer is dropped after
+	 * the send timeout, though it keeps sending (input does not count) */
+	fk.budget = 100;
+	c = open_conn();
+	feed(c, "GET /big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+	assert_int_equal(c->state, HTTP_CS_CLOSING);
+	uint64_t since = time_now_ns();
+	for (int i = 0; i < 59; i++) {
+		hosted_clock_advance(NS_PER_SEC);
+		feed(c, "GET /health HTTP/1.1\r\nHost: a\r\n\r\n");
+		http_server_tick(&srv, time_now_ns());
+	}
+	assert_int_equal(fk.closes, 3);
+	hosted_clock_advance(NS_PER_SEC);
+	http_server_tick(&srv, time_now_ns());
+	assert_int_equal(fk.closes, 4);
+	assert_int_equal(time_now_ns() - since, l->send_timeout_ns);
+	assert_int_equal(srv.stats.send_timeouts, 1);
+	assert_int_equal(srv.active, 0);
+
+	/* a window that stays tiny: every second some bytes go, but the
+	 * answer is not out whole within the send timeout, so it ends */
+	fk.budget = 0;
+	tiny_conn = c = open_conn();
+	feed(c, "GET /big HTTP/1.1\r\nHost: a\r\n\r\n");
+	size_t before = fk.out_len;
+	assert_int_equal(run_until_closed(3600, tiny_window), l->send_timeout_ns / NS_PER_SEC);
+	assert_true(fk.out_len > before);               /* it did progress */
+	assert_int_equal(srv.stats.send_timeouts, 2);
+	assert_int_equal(srv.active, 0);
+
+	/* a slow but steady reader of a stream is not cut off: each piece is
+	 * out whole long before the send timeout */
+	fk.budget = SIZE_MAX;
+	c = open_conn();
+	feed(c, "GET /defer HTTP/1.1\r\nHost: a\r\n\r\n");
+	assert_int_equal(http_stream_begin(deferred_req, 200, "text/plain"), K_OK);
+	assert_int_equal(run_until_closed(300, stream_piece), 300);
+	assert_int_equal(srv.stats.send_timeouts, 2);
+	assert_int_equal(http_stream_end(deferred_req), K_OK);
+	http_conn_closed(c);
+	assert_int_equal(srv.active, 0);
+}
+
 static void test_config(void **state)
 {
 	(void)state;
@@ -1241,6 +1423,8 @@ int main(void)
 		cmocka_unit_test_setup(test_stream, setup),
 		cmocka_unit_test_setup(test_expect_continue, setup),
 		cmocka_unit_test_setup(test_pool, setup),
+		cmocka_unit_test_setup(test_evict, setup),
+		cmocka_unit_test_setup(test_deadlines, setup),
 		cmocka_unit_test(test_config),
 	};
 	return cmocka_run_group_tests_name("http", tests, NULL, NULL);
