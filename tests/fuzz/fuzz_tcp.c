@@ -8,11 +8,11 @@
  * fuzzer can drive a connection through its states and to its limits
  * (window, TCP_OOO_MAX islands, TCP_RCV_MAX_NBUFS buffers, an empty pool).
  *
- * Set-up byte: bit 0 the scripted handshakes negotiate MSS/WS/SACK/TS;
- * bits 1-2 device RX/TX checksum offload; bit 3 a small packet pool
- * (SMALL_POOL buffers, so exhaustion is reachable); bit 4 a small receive
- * buffer (4 KiB, so the window closes quickly); bit 5 a scripted
- * handshake on slot 0 at the start.
+ * Set-up byte: bits 1-2 device RX/TX checksum offload; bit 3 a small
+ * packet pool (SMALL_POOL buffers, so exhaustion is reachable); bit 4 a
+ * small receive buffer (4 KiB, so the window closes quickly); bit 5 a
+ * scripted handshake (as ACCEPT) on slot 0 at the start, which with bit 0
+ * carries MSS, WS, SACK-permitted and timestamps.
  *
  * There are NSLOT connection slots. Slot s talks from peer port
  * 40000 + s to port 80 (or, after OP_CONNECT, between the stack's
