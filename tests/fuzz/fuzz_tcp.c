@@ -89,6 +89,7 @@ struct slot {
 	uint32_t pending;           /* seen by the app, not consumed */
 	bool all, echo, close_on_fin, fin;
 	bool fin_island;            /* the peer sent FIN below an island: unchecked */
+	bool synced;                /* rx_seq is known (handshake done) */
 };
 
 static struct fake_net F;
@@ -122,6 +123,7 @@ static void slot_bind(struct slot *s, struct tcp_conn *c)
 {
 	s->c = c;
 	s->rx_seq = c->irs + 1;
+	s->synced = true;
 	s->pending = 0;
 	s->fin = false;
 	s->fin_island = false;
@@ -141,6 +143,13 @@ static size_t on_recv(struct tcp_conn *c, const uint8_t *d, size_t n, void *arg)
 			s->c = NULL;
 		}
 		return 0;
+	}
+	/* tcp_shutdown() in a simultaneous open's SYN_RCVD goes to FIN_WAIT_1
+	 * (RFC 9293 3.10.4), and the handshake then completes without the
+	 * connected handler: the stream starts after the peer's SYN anyway. */
+	if (!s->synced) {
+		s->rx_seq = c->irs + 1;
+		s->synced = true;
 	}
 	if (n == 0 || (s->fin && !s->fin_island))
 		abort();                  /* an empty view, or data after FIN */
@@ -394,7 +403,7 @@ static void op_connect(unsigned si)
 	s->fin = false;
 	s->pending = 0;
 	s->fin_island = false;
-	s->rx_seq = 0;           /* set when the handshake completes */
+	s->synced = false;       /* rx_seq is set when the handshake completes */
 	scan_tx();
 }
 
