@@ -2,7 +2,11 @@
 #
 #   make fuzz-build                 build $(BUILD)/fuzz/fuzz_<name> for each
 #   make fuzz-smoke                 run each for FUZZ_SMOKE_SECONDS (10)
-#   make fuzz [FUZZ_TARGETS=a b]    run each for FUZZ_SECONDS (300)
+#   make fuzz [FUZZ_TARGETS=a b]    run each for FUZZ_SECONDS (300), or for
+#                                   FUZZ_SECONDS_<name> when set: tcp has
+#                                   4 x FUZZ_SECONDS (its state space is
+#                                   the deepest; seeds come from
+#                                   tests/fuzz/gen_tcp_corpus.py)
 #
 # libFuzzer's runtime is clang's, and gcc's ASan objects cannot be linked
 # with it, so the portable sources (HOSTED_SRCS, as in the hosted build)
@@ -16,6 +20,10 @@ FUZZ_CC ?= clang
 FBUILD := $(BUILD)/fuzz
 FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_SECONDS ?= 300
+# per-target run lengths for `make fuzz` (shell arithmetic, so that
+# FUZZ_SECONDS=60 on the command line scales them too)
+FUZZ_SECONDS_tcp ?= $$(( $(FUZZ_SECONDS) * 4 ))
+fuzz_secs = $(or $(FUZZ_SECONDS_$(1)),$(FUZZ_SECONDS))
 
 FUZZ_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS := $(filter-out $(SANITIZE),$(HCFLAGS)) $(FUZZ_SANITIZE) \
@@ -46,7 +54,8 @@ fuzz-smoke: fuzz-build
 	$(Q)tests/fuzz/run.sh $(FBUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
 fuzz: fuzz-build
-	$(Q)tests/fuzz/run.sh $(FBUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+	$(Q)rc=0; $(foreach t,$(FUZZ_TARGETS),tests/fuzz/run.sh $(FBUILD) $(call fuzz_secs,$(t)) $(t) || rc=1;) \
+		exit $$rc
 
 -include $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d)
 

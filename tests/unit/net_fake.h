@@ -115,15 +115,21 @@ static inline void fake_clear_tx(struct fake_net *f) { f->ntx = 0; }
 
 /* Sets up a device with caps, an interface on it at 10.0.0.2/24 (gateway
  * 10.0.0.1) when configure is true, a virtual clock at 1000 s and a fixed
- * random seed; clears the gratuitous ARP from the record. */
+ * random seed; clears the gratuitous ARP from the record. The packet pool
+ * holds npool buffers (1..FAKE_POOL_N; a small one makes exhaustion
+ * reachable); fake_init() gives it FAKE_POOL_N. */
 static inline void fake_learn(struct fake_net *f, const uint8_t mac[6], uint32_t ip);
 
-static inline void fake_init(struct fake_net *f, uint32_t caps, bool configure)
+static inline void fake_init_pool(struct fake_net *f, uint32_t caps, bool configure, unsigned npool)
 {
+	if (npool < 1 || npool > FAKE_POOL_N)
+		npool = FAKE_POOL_N;
 	memset(f, 0, sizeof *f);
 	hosted_clock_virtual(1000 * NS_PER_SEC);
 	random_set_test_seed(42);
-	nbuf_pool_init(&f->pool, fake_pool_mem, sizeof fake_pool_mem, NBUF_DATA_SIZE, "test");
+	size_t mem = (size_t)npool * nbuf_pool_stride(NBUF_DATA_SIZE);
+	nbuf_pool_init(&f->pool, fake_pool_mem, mem < sizeof fake_pool_mem ? mem : sizeof fake_pool_mem,
+		       NBUF_DATA_SIZE, "test");
 	nbuf_pool_init(&f->refs, fake_refs_mem, sizeof fake_refs_mem, 0, "refs");
 	f->dev.ops = &fake_ops;
 	f->dev.priv = f;
@@ -140,6 +146,11 @@ static inline void fake_init(struct fake_net *f, uint32_t caps, bool configure)
 		fake_learn(f, gw_mac, GW_IP);
 	}
 	fake_clear_tx(f);
+}
+
+static inline void fake_init(struct fake_net *f, uint32_t caps, bool configure)
+{
+	fake_init_pool(f, caps, configure, FAKE_POOL_N);
 }
 
 /* Drops all stack state and completes held sends; true if every buffer
