@@ -447,6 +447,10 @@ drop:
 
 static void rx_fin(struct tcp_conn *c)
 {
+	/* The stream ends here: islands above the FIN are not part of it
+	 * (found by fuzz_tcp: they were delivered after it). */
+	while (c->nooo)
+		tcp_ooo_renege_last(c, false);
 	c->rcv_nxt++;
 	c->flags |= TF_RX_FIN | TF_ACK_NOW;
 	switch (c->state) {

@@ -88,7 +88,6 @@ struct slot {
 	uint32_t budget;            /* bytes it may still consume */
 	uint32_t pending;           /* seen by the app, not consumed */
 	bool all, echo, close_on_fin, fin;
-	bool fin_island;            /* the peer sent FIN below an island: unchecked */
 	bool synced;                /* rx_seq is known (handshake done) */
 };
 
@@ -126,7 +125,6 @@ static void slot_bind(struct slot *s, struct tcp_conn *c)
 	s->synced = true;
 	s->pending = 0;
 	s->fin = false;
-	s->fin_island = false;
 }
 
 static size_t on_recv(struct tcp_conn *c, const uint8_t *d, size_t n, void *arg)
@@ -135,7 +133,7 @@ static size_t on_recv(struct tcp_conn *c, const uint8_t *d, size_t n, void *arg)
 	if (!s)
 		return n;                 /* a connection no slot tracks: consume all */
 	if (!d) {
-		if (s->fin && !s->fin_island)
+		if (s->fin)
 			abort();          /* FIN delivered twice */
 		s->fin = true;
 		if (s->close_on_fin) {
@@ -151,9 +149,9 @@ static size_t on_recv(struct tcp_conn *c, const uint8_t *d, size_t n, void *arg)
 		s->rx_seq = c->irs + 1;
 		s->synced = true;
 	}
-	if (n == 0 || (s->fin && !s->fin_island))
+	if (n == 0 || s->fin)
 		abort();                  /* an empty view, or data after FIN */
-	for (size_t i = 0; i < n && !s->fin_island; i++)
+	for (size_t i = 0; i < n; i++)
 		if (d[i] != pat(s->rx_seq + (uint32_t)i))
 			abort();          /* the stream is not the peer's */
 	size_t k = s->all ? n : (n < s->budget ? n : s->budget);
@@ -335,12 +333,6 @@ static void op_seg(unsigned si)
 	case 2: ack = c ? c->snd_max + a16 : ack16; break;
 	default: ack = (uint32_t)ack16 << 16 | ack16; break;
 	}
-	/* KNOWN BUG in net/tcp_in.c: a FIN at RCV.NXT with an island above it
-	 * is taken, then the island is delivered as data after it (found by
-	 * this target). Until that is fixed the stream check is off for such
-	 * a connection. */
-	if ((flags & TCP_FIN) && c && c->nooo && S[si].c == c)
-		S[si].fin_island = true;
 	uint8_t o[80];
 	size_t n = build_opts(o, optctl, c, sack);
 	size_t take = rawlen < 80 - n ? rawlen : 80 - n;
@@ -402,7 +394,6 @@ static void op_connect(unsigned si)
 	s->rport = c->rport;
 	s->fin = false;
 	s->pending = 0;
-	s->fin_island = false;
 	s->synced = false;       /* rx_seq is set when the handshake completes */
 	scan_tx();
 }

@@ -1195,6 +1195,35 @@ static void test_mem_send_share(void **state)
 	assert_int_equal(t->mem_bytes, 0);
 }
 
+static void test_fin_below_island(void **state)
+{
+	(void)state;
+	setup(64);
+	struct tcp_conn *c = handshake(PPORT, false);
+	uint8_t d[16] = "0123456789abcdef";
+	/* an island above RCV.NXT, then a FIN at RCV.NXT: the stream is
+	 * empty, the island is thrown away, never delivered after the FIN */
+	seg(PPORT, LPORT, peer_seq + 1, our_seq, TCP_ACK, 65535, NULL, 0, d, sizeof d);
+	assert_int_equal(c->nooo, 1);
+	seg(PPORT, LPORT, peer_seq, our_seq, TCP_ACK | TCP_FIN, 65535, NULL, 0, NULL, 0);
+	assert_int_equal(A.eofs, 1);
+	assert_int_equal(A.rx_len, 0);
+	assert_int_equal(c->nooo, 0);
+	assert_int_equal(c->rmem, 0);
+	assert_int_equal(last_out().ack, peer_seq + 1);
+	/* the same with data before the FIN and the FIN on an island's end */
+	struct tcp_conn *c2 = handshake(PPORT + 1, false);
+	seg(PPORT + 1, LPORT, peer_seq + 4, our_seq, TCP_ACK | TCP_FIN, 65535, NULL, 0, d + 4, 4);
+	seg(PPORT + 1, LPORT, peer_seq + 9, our_seq, TCP_ACK, 65535, NULL, 0, d + 9, 4);
+	assert_int_equal(c2->nooo, 2);
+	seg(PPORT + 1, LPORT, peer_seq, our_seq, TCP_ACK, 65535, NULL, 0, d, 4);
+	assert_int_equal(A.eofs, 2);
+	assert_int_equal(A.rx_len, 8);
+	assert_memory_equal(A.rx, d, 8);
+	assert_int_equal(c2->nooo, 0);
+	finish();
+}
+
 static uint64_t state_count(const char *name)
 {
 	struct net_counter d[NET_TCP_STATES];
@@ -1263,6 +1292,7 @@ int main(void)
 		cmocka_unit_test(test_mem_collapse_small_segments),
 		cmocka_unit_test(test_mem_send_share),
 		cmocka_unit_test(test_state_counts),
+		cmocka_unit_test(test_fin_below_island),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
