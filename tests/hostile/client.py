@@ -3,7 +3,9 @@
 
   client.py measure HOST PATH SECONDS     a normal client: sequential GETs,
                                           each on a new connection; prints
-                                          "rate=R p99_ms=P ok=N failed=F"
+                                          "rate=R p99_ms=P ok=N failed=F
+                                          failures=CODE:N,..." (none: no
+                                          answer within 2 s)
   client.py stats HOST                    buffers in use, from
                                           /api/stats.json: "in_use=N bytes=B
                                           total=T active=A capacity=C"
@@ -63,6 +65,7 @@ def measure(host, path, seconds):
     end = time.monotonic() + seconds
     lat = []
     ok = failed = 0
+    codes = {}
     t0 = time.monotonic()
     while time.monotonic() < end:
         code, _, dt = get(host, path)
@@ -71,10 +74,12 @@ def measure(host, path, seconds):
             ok += 1
         else:
             failed += 1
+            codes[code or "none"] = codes.get(code or "none", 0) + 1
     el = time.monotonic() - t0
     lat.sort()
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000 if lat else 0
-    print("rate=%.1f p99_ms=%.1f ok=%d failed=%d" % (ok / el, p99, ok, failed))
+    print("rate=%.1f p99_ms=%.1f ok=%d failed=%d failures=%s" % (
+        ok / el, p99, ok, failed, ",".join("%s:%d" % kv for kv in sorted(codes.items(), key=str)) or "-"))
 
 
 def stats(host):

@@ -173,7 +173,7 @@ attack() {
 	took=$(($(date +%s) - t0))
 	r0=$(field "$m0" rate) r1=$(field "$m1" rate)
 	echo "  $name: rate $r0 -> $r1 requests/s, p99 $(field "$m0" p99_ms) -> $(field "$m1" p99_ms) ms" \
-		"(before -> during; during: $(field "$m1" ok) ok, $(field "$m1" failed) failed)"
+		"(before -> during; during: $(field "$m1" ok) ok, $(field "$m1" failed) failed: $(field "$m1" failures))"
 	echo "  $name: buffers in use $b0 -> $(field "$s1" in_use) -> $(field "$s2" in_use)" \
 		"($(field "$s0" bytes) -> $(field "$s1" bytes) -> $(field "$s2" bytes) bytes, of" \
 		"$(field "$s0" total); before -> during -> ${took} s after)"
