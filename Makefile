@@ -39,6 +39,7 @@ APPS := $(patsubst apps/%/app.mk,%,$(wildcard apps/*/app.mk))
 $(foreach a,$(APPS),$(eval $(call kiln_app,$(a),apps/$(a))))
 $(eval $(call kiln_app,selftest,tests/guest))
 include mk/native.mk
+include mk/hostile.mk
 
 all: $(foreach a,$(APPS),$(KBUILD)/$(a).elf)
 

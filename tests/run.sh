@@ -11,8 +11,11 @@
 #      wrk, headless Chromium (tests/http)
 #   6. end-to-end: apps/echo in QEMU and the tap-hosted runner against
 #      Linux over TAP (tests/e2e)
-#   7. fuzz smoke runs of every libFuzzer target
-#   8. the benchmark harness in smoke mode (it completes and Kiln
+#   7. hostile clients against apps/webserver in QEMU over TAP:
+#      out-of-order segments, zero windows, SYN flood, forged ICMP,
+#      slowloris, connection exhaustion (tests/hostile)
+#   8. fuzz smoke runs of every libFuzzer target
+#   9. the benchmark harness in smoke mode (it completes and Kiln
 #      answers every workload; its speed is not judged)
 # Each suite prints its own "NAME: N passed, N failed, N skipped" line;
 # a suite that prints none counts as a failure. A check that cannot run
@@ -93,6 +96,15 @@ echo "== end-to-end: apps/echo against Linux over TAP (tests/e2e)"
 out=$(BUILD=$BUILD ARCH=$ARCH tests/e2e/run.sh "$BUILD/$ARCH/echo.elf" 2>&1)
 echo "$out" | grep -E '^(PASS|FAIL|SKIP|==|     )|^    \|' | sed 's/^/  /'
 counted e2e "$out" && echo "$out" | grep '^e2e: '
+
+# Hostile clients: for each attack, a normal client's rate during it must
+# stay at half its rate before, and buffers in use must come back after
+# it (tests/hostile/run.sh; skipped, with the reason, without root or
+# /dev/net/tun).
+echo "== hostile clients against apps/webserver over TAP (tests/hostile)"
+out=$(BUILD=$BUILD ARCH=$ARCH tests/hostile/run.sh 2>&1)
+echo "$out" | grep -E '^(ok|FAIL|SKIP|  [a-z])|^    \|' | sed 's/^/  /'
+counted hostile "$out" && echo "$out" | grep '^hostile: '
 
 if ! ls "$BUILD"/fuzz/fuzz_* >/dev/null 2>&1; then
 	echo "== fuzz smoke: FAIL no fuzz targets in $BUILD/fuzz (make fuzz-build)"
