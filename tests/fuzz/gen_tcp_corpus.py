@@ -12,6 +12,7 @@ FIN and RST in each direction, active opens, malformed options. The
 output is deterministic (standard library only; files are rewritten, stale
 ones removed); regenerate whenever the input format of fuzz_tcp.c changes.
 """
+import base64
 import os
 import struct
 import sys
@@ -215,6 +216,11 @@ def seeds():
     s["device-hold"] = est + device(1) + write(10000) + data(100) + device(3) + \
         seg(ACK, optctl=TS) + device(4) + write(3000) + clock(255) + device(0) + clock(255)
     s["refuse-accept"] = bytes([0]) + app(4, 1) + accept(1, 0) + app(0, 1) + accept(2, 0)
+    # Inputs this target found (a FIN at RCV.NXT below an island once let
+    # the island through after it), kept as they were found.
+    s["fin-below-island"] = base64.b64decode("JwD4CgACAAIAAAoAABAA0Q==")
+    s["fin-below-island-2"] = base64.b64decode(
+        "AAACDP//AAAAAAADAgMFAAAAEAT//wAAAAAAAwIDBQAUBQIQAgz//wAAAAAAAgMAAAAQED///wAAAAAAAgMAMAAUFQIgAhz//wAAAAAABQgAACgBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQECAAAPAAAAEAT//wAAAAAAAwMDDwEBBwEBAQEBAQEBAQECABQ1AgACDP//AAAAAAIGBAIEAgQCAAAAEAT//wAAAAAABgQCBAAAABQ1AgACDP//AAAAAAADAwMPAAAAEAT//wAAAAAAAwMDDwEBBwEBAQEBAQEBAQEhBAH0BQEAEQD/AQAAAAAIAADW1tbW1tbW1tbW1tbW1tbW1tbW1jk5OTk5OTk5OTk5Of////////////////////////////////////////8WDwEmDwH+///6AxMjABgE//8AAAAACCEJAgAYBP//AAAAALi4uLi4uLi4uLi4uLi4uLi4uLi4uAEBAQEhAwAYBP//AAEBAQEBAQEBAQEBAQEBLo+nnwdWAAABAQEIAAWoAAAAAAAAAAgAAP8AAAAAAAMCAwUAFAUCEAIM//8AAAD//////////xABAQEBAQEBAQEBCAAFqAAYBP//AAAAAQEBAQECAAAwEAT//wAAAAAAKAEBAQEBAQEBAQEBAQEBAQGhoaGhoaGhoaGhoaGhoaGhoaGhoaGhoaGhoaGhoaGhoemhoaGhoaGhoaGhoaGhoaGhoaEhCRChoaGhoaGhoaGhoaGhoaGhoQIAFMmR//8AAAAAAAYEAgQCBAIAFAUCEAIM//8AAAAAAAIFAQAAEBAE/////wAAAAAAAwMDD0AAABAE//8AAAAAAAMDAw8BAQcBAQEBAQEBAQEBAgAUNQIAAgz//wAAAF0ABgQCBAIEAgAAABAE//8AAAAAAAYEoaECBAIEAgAUBQIQAgz//wAAAAAAAgUBAAAQEAT//wAAAAAAAgWhoaGhoaGhoaGhoaGhoaGhoaEBABQVoaGZoaGhoaGhoaGhoevr6+vr6+sC6+vr6+vr6+vr6+vr6+vr6+vr6+vr6+vr6+vr6+vr6+vr6w==")
     return s
 
 
