@@ -31,6 +31,12 @@ PORTABLE_http := $(wildcard proto/http/*.c)
 PART_http := $(PORTABLE_http)
 DEPS_http := net
 
+# The TLS 1.3 server engine (portable; transport-agnostic) and its
+# transport on Kiln's TCP under the HTTP engine.
+PORTABLE_tls := $(wildcard proto/tls/*.c)
+PART_tls := $(PORTABLE_tls)
+DEPS_tls := net http
+
 # KILN_EXCLUDE drops sources from every part (for bisecting a build).
 $(foreach p,$(filter PART_%,$(.VARIABLES)),$(eval $(p) := $(filter-out $(KILN_EXCLUDE),$($(p)))))
 
