@@ -54,7 +54,7 @@
 #define TCP_ACK 0x10
 #define MAX_CONNS 4096
 
-enum mode { M_OOO, M_ZEROWIN, M_SYNFLOOD, M_ICMP };
+enum mode { M_OOO, M_ZEROWIN, M_SYNFLOOD, M_ICMP, M_NOISE };
 enum cstate { C_NONE, C_SYN_SENT, C_EST, C_DEAD };
 
 struct conn {
@@ -304,7 +304,7 @@ static void poll_rx(enum mode m, int ms)
 		if (memcmp(f + 6, my_mac, 6) == 0)
 			continue;
 		uint32_t et = get16(f + 12);
-		if (et == ETH_ARP && n >= 42 && m != M_SYNFLOOD && m != M_ICMP)
+		if (et == ETH_ARP && n >= 42 && (m == M_OOO || m == M_ZEROWIN))
 			arp_reply(f);
 		else if (et == ETH_IP && n >= 34 && f[14 + 9] == 6)
 			on_tcp(m, f + 14, (size_t)n - 14);
@@ -379,6 +379,21 @@ static void icmp_one(void)
 	xmit(f, 14 + 20 + plen);
 }
 
+/* the control load: a frame of the same size as an attack's, addressed to
+ * the server's MAC, of an EtherType nobody speaks (IEEE local
+ * experimental 0x88b5), so that the host carries the same packet rate
+ * while Kiln's link layer discards every frame unread */
+static void noise_one(void)
+{
+	uint8_t f[64];
+	memset(f, 0, sizeof f);
+	memcpy(f, dmac, 6);
+	rnd_mac(f + 6);
+	put16(f + 12, 0x88b5);
+	put32(f + 14, rnd32());
+	xmit(f, sizeof f);
+}
+
 static int parse_ip(const char *s, uint32_t *out)
 {
 	struct in_addr a;
@@ -391,7 +406,7 @@ static int parse_ip(const char *s, uint32_t *out)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: prober IFNAME ooo|zerowin|synflood|icmp [key=value...]\n");
+		fprintf(stderr, "usage: prober IFNAME ooo|zerowin|synflood|icmp|noise [key=value...]\n");
 		return 2;
 	}
 	enum mode m;
@@ -403,6 +418,8 @@ int main(int argc, char **argv)
 		m = M_SYNFLOOD;
 	else if (!strcmp(argv[2], "icmp"))
 		m = M_ICMP;
+	else if (!strcmp(argv[2], "noise"))
+		m = M_NOISE;
 	else {
 		fprintf(stderr, "prober: unknown mode %s\n", argv[2]);
 		return 2;
@@ -496,6 +513,10 @@ int main(int argc, char **argv)
 			}
 			if (m == M_ICMP) {
 				icmp_one();
+				continue;
+			}
+			if (m == M_NOISE) {
+				noise_one();
 				continue;
 			}
 			/* connections first (and again for ones that never answered) */
