@@ -5,8 +5,13 @@
  * segment plus the TSS, whose only job is the interrupt stack table: a
  * double fault, a page fault (e.g. a stack overflow into a guard page),
  * NMI and machine check each switch to a known-good stack, so the fault
- * can still be reported. Every IST stack sits above an unmapped guard page
- * (paging.c unmaps the page below each one).
+ * can still be reported. Device interrupts and IPIs (vectors 32..255) get
+ * a stack of their own too: an interrupt then never pushes its frame on
+ * the stack it interrupted, so code built with a red zone (Debian's
+ * libbearssl.a is) keeps the 128 bytes below its stack pointer. Kiln
+ * enables interrupts only inside arch_wait_for_interrupt(), so they
+ * cannot nest on that stack. Every IST stack sits above an unmapped guard
+ * page (paging.c unmaps the page below each one).
  */
 #include <stdint.h>
 #include <string.h>
@@ -45,13 +50,15 @@ struct desc_ptr {
 #define SEL_DATA 0x10
 #define SEL_TSS 0x18
 
-/* IST slots: 1 double fault, 2 page fault, 3 NMI and machine check. */
+/* IST slots: 1 double fault, 2 page fault, 3 NMI and machine check,
+ * 4 device interrupts. */
 #define IST_DF 1
 #define IST_PF 2
 #define IST_NMI 3
+#define IST_IRQ 4
 
 /* Stacks, each preceded by a guard page that paging.c unmaps. */
-struct ist_stack ist_stacks[3];
+struct ist_stack ist_stacks[IST_STACKS];
 
 static uint64_t gdt[5] __attribute__((aligned(16)));
 static struct tss tss __attribute__((aligned(16)));
@@ -81,7 +88,7 @@ void gdt_idt_init(void)
 	gdt[4] = base >> 32;
 
 	memset(&tss, 0, sizeof tss);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < IST_STACKS; i++)
 		tss.ist[i] = (uintptr_t)(ist_stacks[i].stack + IST_STACK_SIZE);
 	tss.iomap_base = sizeof tss;
 
@@ -101,7 +108,7 @@ void gdt_idt_init(void)
 			 : "rax", "memory");
 
 	for (int v = 0; v < 256; v++)
-		idt_set(v, trap_stubs[v], 0);
+		idt_set(v, trap_stubs[v], v >= 32 ? IST_IRQ : 0);
 	idt[2].ist = IST_NMI;
 	idt[8].ist = IST_DF;
 	idt[14].ist = IST_PF;

@@ -85,7 +85,7 @@ static uint64_t rights_4k(uint64_t va)
 		return 0;
 	if (va >= (uintptr_t)boot_stack_guard && va < (uintptr_t)boot_stack_guard + 4096)
 		return PTE_GUARD;
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < IST_STACKS; i++) {
 		uintptr_t g = (uintptr_t)&ist_stacks[i];
 		if (va >= g && va < g + 4096)
 			return PTE_GUARD;

@@ -34,6 +34,7 @@ struct ist_stack {
 	uint8_t guard[4096];
 	uint8_t stack[IST_STACK_SIZE];
 } __attribute__((aligned(4096)));
-extern struct ist_stack ist_stacks[3];
+#define IST_STACKS 4
+extern struct ist_stack ist_stacks[IST_STACKS];
 
 #endif
