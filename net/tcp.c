@@ -613,6 +613,11 @@ size_t tcp_sndbuf(const struct tcp_conn *c)
 	return c->sq_copied >= lim ? 0 : lim - c->sq_copied;
 }
 
+void tcp_want_writable(struct tcp_conn *c)
+{
+	c->flags |= TF_WANT_WRITE;
+}
+
 /* Output now unless inside an event on c (then tcp_event_end does it). */
 static void kick(struct tcp_conn *c)
 {

@@ -131,6 +131,10 @@ int tcp_write_borrowed(struct tcp_conn *c, const void *data, size_t len,
 		       net_done_fn done, void *arg);
 /* Copied bytes tcp_write() would take now. */
 size_t tcp_sndbuf(const struct tcp_conn *c);
+/* Asks for writable() once the send buffer has room again: for a caller
+ * that looked at tcp_sndbuf() and chose not to write yet (a TLS record
+ * must go in whole). */
+void tcp_want_writable(struct tcp_conn *c);
 
 /* Consumes n bytes the app saw in recv but did not consume then. */
 void tcp_recv_ack(struct tcp_conn *c, size_t n);

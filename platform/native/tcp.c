@@ -755,6 +755,11 @@ size_t tcp_sndbuf(const struct tcp_conn *c)
 	return NATIVE_SND_BUF - (c->sb_tail - c->sb_head);
 }
 
+void tcp_want_writable(struct tcp_conn *c)
+{
+	c->want_writable = true;
+}
+
 int tcp_write(struct tcp_conn *c, const void *data, size_t len)
 {
 	int ret = conn_write_check(c);
