@@ -373,22 +373,34 @@ static bool suite_ok(unsigned suite)
 	return suite >= 1 && suite <= TLS_NSUITES;
 }
 
-void tls_aead_init(struct tls_aead *a, unsigned suite, const uint8_t *secret)
+void tls_aead_init_keys(struct tls_aead *a, unsigned suite, const uint8_t *key,
+			const uint8_t iv[12])
 {
 	memset(a, 0, sizeof *a);
 	if (!suite_ok(suite))
 		return;
 	const struct tls_suite *s = &tls_suites[suite];
-	uint8_t key[32];
-	tls_hkdf_expand_label(s->hash, secret, "key", NULL, 0, key, s->key_len);
-	tls_hkdf_expand_label(s->hash, secret, "iv", NULL, 0, a->iv, sizeof a->iv);
+	memcpy(a->iv, iv, sizeof a->iv);
 	if (s->aead == TLS_AEAD_AES_GCM)
 		gcm_setkey(&a->k, key, s->key_len, a->h);
 	else
 		memcpy(a->k.chacha_key, key, 32);
 	a->suite = (uint8_t)suite;
-	a->seq = 0;
+}
+
+void tls_aead_init(struct tls_aead *a, unsigned suite, const uint8_t *secret)
+{
+	uint8_t key[32], iv[12];
+	if (!suite_ok(suite)) {
+		memset(a, 0, sizeof *a);
+		return;
+	}
+	const struct tls_suite *s = &tls_suites[suite];
+	tls_hkdf_expand_label(s->hash, secret, "key", NULL, 0, key, s->key_len);
+	tls_hkdf_expand_label(s->hash, secret, "iv", NULL, 0, iv, sizeof iv);
+	tls_aead_init_keys(a, suite, key, iv);
 	tls_wipe(key, sizeof key);
+	tls_wipe(iv, sizeof iv);
 }
 
 void tls_aead_clear(struct tls_aead *a)
@@ -518,15 +530,11 @@ static bool nist_curve(uint16_t group, int *curve, const br_ec_impl **impl, size
 static int kex_x25519(const uint8_t *priv, const uint8_t *peer, uint8_t *pub, uint8_t *secret)
 {
 	const br_ec_impl *impl = &br_ec_c25519_m31;
-	uint8_t k[32];
-	/* BearSSL reads the scalar big-endian (and clamps it); RFC 7748
-	 * writes it little-endian. */
-	for (int i = 0; i < 32; i++)
-		k[i] = priv[31 - i];
-	size_t n = impl->mulgen(pub, k, 32, BR_EC_curve25519);
+	/* BearSSL's Curve25519 takes the scalar as RFC 7748 writes it
+	 * (little-endian) and clamps it itself. */
+	size_t n = impl->mulgen(pub, priv, 32, BR_EC_curve25519);
 	memcpy(secret, peer, 32);
-	uint32_t ok = impl->mul(secret, 32, k, 32, BR_EC_curve25519);
-	tls_wipe(k, sizeof k);
+	uint32_t ok = impl->mul(secret, 32, priv, 32, BR_EC_curve25519);
 	uint8_t any = 0;
 	for (int i = 0; i < 32; i++)
 		any |= secret[i];
@@ -569,9 +577,9 @@ int tls_kex_priv(uint16_t group, const uint8_t *priv, size_t priv_len, const uin
 	int err = K_EINVAL;
 	*pub_len = 0;
 	*secret_len = 0;
-	if (want == 0 || peer_len != want)
-		return K_EINVAL;
-	if (group == TLS_GROUP_X25519) {
+	if (want == 0 || peer_len != want) {
+		/* nothing */
+	} else if (group == TLS_GROUP_X25519) {
 		if (priv_len == 32)
 			err = kex_x25519(priv, peer, pub, secret);
 		if (err == K_OK) {

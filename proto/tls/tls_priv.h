@@ -83,6 +83,10 @@ void tls_derive_secret(unsigned alg, const uint8_t *secret, const char *label,
 
 /* Keys and IV from a traffic secret (RFC 8446 7.3); seq to 0. */
 void tls_aead_init(struct tls_aead *a, unsigned suite, const uint8_t *secret);
+/* The same from a raw key (the suite's key_len bytes) and IV, for
+ * known-answer tests; tls_aead_init is this after the key schedule. */
+void tls_aead_init_keys(struct tls_aead *a, unsigned suite, const uint8_t *key,
+			const uint8_t iv[12]);
 /* Wipes the keys. */
 void tls_aead_clear(struct tls_aead *a);
 /* Encrypts data[0..len) in place with aad and the next sequence number;
