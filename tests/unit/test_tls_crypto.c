@@ -12,7 +12,8 @@
  *    nonce XOR, tampered tags, ciphertext and additional data, and
  *    try_open leaving the data as it was;
  *  - X25519 (RFC 7748 6.1, RFC 8448), P-256 and P-384 (RFC 5903 8.1,
- *    8.2), agreement of random keys, refusal of bad shares;
+ *    8.2), agreement of random keys, keys as functions of the random
+ *    bytes, refusal of bad shares;
  *  - ECDSA P-256 checked by BearSSL's verifier, RSA-PSS checked by an
  *    EMSA-PSS-VERIFY (RFC 8017 9.1.2) written here over the raw public
  *    operation, with keys generated from a fixed seed.
@@ -473,6 +474,30 @@ static void test_roundtrip_all_suites(void **state)
 	}
 }
 
+/* tls_aead_init is the suite's key and IV by HKDF-Expand-Label with the
+ * suite's hash (RFC 8446 7.3), then tls_aead_init_keys. */
+static void test_aead_init_from_secret(void **state)
+{
+	(void)state;
+	uint8_t secret[48], key[32], iv[12], p1[50], p2[50], t1[16], t2[16];
+	for (unsigned s = 1; s <= TLS_NSUITES; s++) {
+		const struct tls_suite *su = &tls_suites[s];
+		fill(secret, sizeof secret, 300 + s);
+		tls_hkdf_expand_label(su->hash, secret, "key", NULL, 0, key, su->key_len);
+		tls_hkdf_expand_label(su->hash, secret, "iv", NULL, 0, iv, 12);
+		struct tls_aead a, b;
+		tls_aead_init(&a, s, secret);
+		tls_aead_init_keys(&b, s, key, iv);
+		assert_memory_equal(a.iv, iv, 12);
+		fill(p1, sizeof p1, 1);
+		memcpy(p2, p1, sizeof p1);
+		tls_aead_seal(&a, p1, 5, p1 + 5, sizeof p1 - 5, t1);
+		tls_aead_seal(&b, p2, 5, p2 + 5, sizeof p2 - 5, t2);
+		assert_memory_equal(p1, p2, sizeof p1);
+		assert_memory_equal(t1, t2, 16);
+	}
+}
+
 /* The per-record nonce is the IV XOR the padded sequence number: a
  * state at seq s seals exactly as one at seq 0 whose IV has s XORed into
  * its last 8 bytes. */
@@ -799,6 +824,32 @@ static void test_kex_agreement(void **state)
 	}
 }
 
+/* X25519 takes its scalar from rnd[0..32); the NIST curves' scalars
+ * depend on all 64 bytes. */
+static void test_kex_uses_rnd(void **state)
+{
+	(void)state;
+	static const uint16_t groups[] = { TLS_GROUP_X25519, TLS_GROUP_SECP256R1,
+					   TLS_GROUP_SECP384R1 };
+	static const char *const any_share[] = { X_BOB_PUB, P256_GR, P384_GR };
+	for (int g = 0; g < 3; g++) {
+		uint8_t rnd[64], any[97], p1[97], p2[97], s1[48], s2[48];
+		size_t n = unhex(any_share[g], any), l1, l2, sl1, sl2;
+		fill(rnd, sizeof rnd, 77);
+		assert_int_equal(tls_kex(groups[g], rnd, any, n, p1, &l1, s1, &sl1), K_OK);
+		for (size_t i = 0; i < 64; i += 9) {
+			rnd[i] ^= 0x20;
+			assert_int_equal(tls_kex(groups[g], rnd, any, n, p2, &l2, s2, &sl2), K_OK);
+			assert_int_equal(l1, l2);
+			if (groups[g] == TLS_GROUP_X25519 && i >= 32)
+				assert_memory_equal(p1, p2, l1);
+			else
+				assert_memory_not_equal(p1, p2, l1);
+			rnd[i] ^= 0x20;
+		}
+	}
+}
+
 static void expect_kex_fail(uint16_t group, const uint8_t *peer, size_t peer_len)
 {
 	uint8_t rnd[64], pub[97], secret[48];
@@ -1088,6 +1139,7 @@ int main(void)
 		cmocka_unit_test_setup(test_aead_kats, reset_portable),
 		cmocka_unit_test_setup(test_aead_kats_portable, reset_portable),
 		cmocka_unit_test_setup(test_roundtrip_all_suites, reset_portable),
+		cmocka_unit_test_setup(test_aead_init_from_secret, reset_portable),
 		cmocka_unit_test_setup(test_nonce_xor, reset_portable),
 		cmocka_unit_test_setup(test_sequence, reset_portable),
 		cmocka_unit_test_setup(test_tamper, reset_portable),
@@ -1097,6 +1149,7 @@ int main(void)
 		cmocka_unit_test_setup(test_x25519_rfc7748, reset_portable),
 		cmocka_unit_test_setup(test_nist_rfc5903, reset_portable),
 		cmocka_unit_test_setup(test_kex_agreement, reset_portable),
+		cmocka_unit_test_setup(test_kex_uses_rnd, reset_portable),
 		cmocka_unit_test_setup(test_kex_rejects, reset_portable),
 		cmocka_unit_test_setup(test_ecdsa, reset_portable),
 		cmocka_unit_test_setup(test_rsa_pss, reset_portable),
