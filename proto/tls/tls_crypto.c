@@ -532,9 +532,12 @@ static int kex_x25519(const uint8_t *priv, const uint8_t *peer, uint8_t *pub, ui
 	const br_ec_impl *impl = &br_ec_c25519_m31;
 	/* BearSSL's Curve25519 takes the scalar as RFC 7748 writes it
 	 * (little-endian) and clamps it itself. */
+	uint8_t pt[32];
+	memcpy(pt, peer, 32);           /* before pub is written: they may overlap */
 	size_t n = impl->mulgen(pub, priv, 32, BR_EC_curve25519);
-	memcpy(secret, peer, 32);
-	uint32_t ok = impl->mul(secret, 32, priv, 32, BR_EC_curve25519);
+	uint32_t ok = impl->mul(pt, 32, priv, 32, BR_EC_curve25519);
+	memcpy(secret, pt, 32);
+	tls_wipe(pt, sizeof pt);
 	uint8_t any = 0;
 	for (int i = 0; i < 32; i++)
 		any |= secret[i];
@@ -590,7 +593,8 @@ int tls_kex_priv(uint16_t group, const uint8_t *priv, size_t priv_len, const uin
 		err = kex_nist(group, priv, priv_len, peer, pub, pub_len, secret, secret_len);
 	}
 	if (err != K_OK) {
-		tls_wipe(secret, TLS_KEX_SECRET_MAX);
+		/* what may have been written: the group's secret length */
+		tls_wipe(secret, group == TLS_GROUP_SECP384R1 ? 48 : want ? 32 : 0);
 		*pub_len = 0;
 		*secret_len = 0;
 	}

@@ -736,6 +736,14 @@ static void kex_kat(uint16_t group, const char *priv_hex, const char *peer_hex,
 	assert_hex(secret, sec_len, secret_hex);
 }
 
+#define P256_I "c88f01f510d9ac3f70a292daa2316de544e9aab8afe84049c62a9c57862d1433"
+#define P256_GI "04dad0b65394221cf9b051e1feca5787d098dfe637fc90b9ef945d0c3772581180" \
+		"5271a0461cdb8252d61f1c456fa3e59ab1f45b33accf5f58389e0577b8990bb3"
+#define P256_R "c6ef9c5d78ae012a011164acb397ce2088685d8f06bf9be0b283ab46476bee53"
+#define P256_GR "04d12dfb5289c8d4f81208b70270398c342296970a0bccb74c736fc7554494bf63" \
+		"56fbf3ca366cc23e8157854c13c58d6aac23f046ada30f8353e74f33039872ab"
+#define P256_Z "d6840f6b42f6edafd13116e0e12565202fef8e9ece7dce03812464d04b9442de"
+
 #define X_ALICE_PRIV "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"
 #define X_ALICE_PUB "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"
 #define X_BOB_PRIV "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb"
@@ -763,15 +771,20 @@ static void test_x25519_rfc7748(void **state)
 			 K_OK);
 	assert_hex(pub, pub_len, X_ALICE_PUB);
 	assert_hex(secret, sec_len, X_SHARED);
+	/* our share may be written over the peer's */
+	unhex(X_BOB_PUB, pub);
+	assert_int_equal(tls_kex(TLS_GROUP_X25519, rnd, pub, 32, pub, &pub_len, secret, &sec_len),
+			 K_OK);
+	assert_hex(pub, pub_len, X_ALICE_PUB);
+	assert_hex(secret, sec_len, X_SHARED);
+	uint8_t priv[32];
+	size_t n = unhex(P256_GR, pub);
+	unhex(P256_I, priv);
+	assert_int_equal(tls_kex_priv(TLS_GROUP_SECP256R1, priv, 32, pub, n, pub, &pub_len, secret,
+				      &sec_len), K_OK);
+	assert_hex(pub, pub_len, P256_GI);
+	assert_hex(secret, sec_len, P256_Z);
 }
-
-#define P256_I "c88f01f510d9ac3f70a292daa2316de544e9aab8afe84049c62a9c57862d1433"
-#define P256_GI "04dad0b65394221cf9b051e1feca5787d098dfe637fc90b9ef945d0c3772581180" \
-		"5271a0461cdb8252d61f1c456fa3e59ab1f45b33accf5f58389e0577b8990bb3"
-#define P256_R "c6ef9c5d78ae012a011164acb397ce2088685d8f06bf9be0b283ab46476bee53"
-#define P256_GR "04d12dfb5289c8d4f81208b70270398c342296970a0bccb74c736fc7554494bf63" \
-		"56fbf3ca366cc23e8157854c13c58d6aac23f046ada30f8353e74f33039872ab"
-#define P256_Z "d6840f6b42f6edafd13116e0e12565202fef8e9ece7dce03812464d04b9442de"
 
 #define P384_I "099f3c7034d4a2c699884d73a375a67f7624ef7c6b3c0f160647b67414dce655" \
 	       "e35b538041e649ee3faef896783ab194"
@@ -860,8 +873,10 @@ static void expect_kex_fail(uint16_t group, const uint8_t *peer, size_t peer_len
 			 K_EINVAL);
 	assert_int_equal(pub_len, 0);
 	assert_int_equal(sec_len, 0);
+	/* what may have been written is wiped, nothing beyond */
+	size_t wiped = group == TLS_GROUP_SECP384R1 ? 48 : tls_kex_share_len(group) ? 32 : 0;
 	for (size_t i = 0; i < sizeof secret; i++)
-		assert_int_equal(secret[i], 0);
+		assert_int_equal(secret[i], i < wiped ? 0 : 0x5a);
 }
 
 static void test_kex_rejects(void **state)
