@@ -38,6 +38,8 @@
  *    seeded with all 64 bytes, so a key is a function of rnd alone.
  *    Peer shares must have the exact length and be valid points (BearSSL
  *    checks the curve equation); an all-zero X25519 result is refused.
+ *    Our share may be written over the peer's. On an error the secret
+ *    (the group's length of it) is wiped and both lengths are 0.
  *  - An RSA signature is checked with the public key before it is handed
  *    out (a faulty CRT computation would give the key away).
  *  - No allocation, no VLAs; buffers on the stack stay small (the
