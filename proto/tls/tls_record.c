@@ -34,7 +34,8 @@
  *    connection's 8 bytes; it too must end its record.
  *  - Output: the flight leaves from the work buffer, everything else
  *    (alerts, tickets, KeyUpdates) from the connection's small buffer,
- *    in that order. A fatal alert discards an unsent flight.
+ *    in that order. A fatal alert goes after an unsent flight, under the
+ *    keys the flight leaves the client reading with.
  *  - The work buffer goes back to the pool once the connection is
  *    established (or dead), holds no partial record, no flight still to
  *    send and no plaintext the caller still reads.
@@ -76,7 +77,9 @@ static void maybe_release(struct tls_conn *c)
 	if (!w)
 		return;
 	bool dead = c->state == TLS_ST_FAILED || (c->state == TLS_ST_CLOSED && !c->established);
-	if (!dead && (!c->established || c->gather_len || c->plain_in_work || w->out_off < w->out_len))
+	if (w->out_off < w->out_len)
+		return;                 /* the flight (before a last alert) still leaves */
+	if (!dead && (!c->established || c->gather_len || c->plain_in_work))
 		return;
 	if (c->gather_len || c->plain_in_work)
 		tls_wipe(w->rec, sizeof w->rec);
@@ -158,8 +161,6 @@ int tls_fail(struct tls_conn *c, enum tls_alert alert, int err)
 		return err;
 	if (!c->established)
 		c->srv->stats.handshakes_failed++;
-	if (c->work)
-		c->work->out_len = c->work->out_off = 0;    /* the flight is void */
 	queue_alert(c, (uint8_t)alert);
 	c->last_alert = alert;
 	c->state = TLS_ST_FAILED;

@@ -636,7 +636,7 @@ static void fxc_ee(struct fxc *cl, const uint8_t *m, size_t n)
 		p += 4 + l;
 	}
 	tls_hash_update(&cl->th, m, n);
-	cl->stage = cl->resumed ? 3 : 2;
+	cl->stage = 2;
 }
 
 /* RSA-PSS verification (RFC 8017 9.1.2) with salt length = hash length. */
@@ -811,7 +811,7 @@ static void fxc_message(struct fxc *cl, const uint8_t *m, size_t n)
 		fxc_ee(cl, m, n);
 		break;
 	case 11:
-		if (cl->stage != 2 || n < 8 + 3) {
+		if (cl->stage != 2 || cl->resumed || n < 8 + 3) {
 			FXC_BAD(cl);
 			break;
 		}
@@ -820,7 +820,7 @@ static void fxc_message(struct fxc *cl, const uint8_t *m, size_t n)
 		tls_hash_update(&cl->th, m, n);
 		break;
 	case 15:
-		if (cl->stage != 2)
+		if (cl->stage != 2 || cl->resumed)
 			FXC_BAD(cl);
 		fxc_cert_verify(cl, m, n);
 		break;
