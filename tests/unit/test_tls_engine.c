@@ -970,10 +970,20 @@ static void test_write_seeds(void **state)
 	conn_up(&o);
 	fxc_hello(&cl);
 	write_seed(dir, "client_hello_p384_early", 0, cl.out, cl.out_len);
-	/* post-handshake mode: the fuzzer's client's records */
-	static const uint8_t post[] = {0x17, 0x03, 0x03, 0x00, 0x05, 'h', 'e', 'l', 'l', 'o',
-				       0x16, 0x03, 0x03, 0x00, 0x05, 24, 0, 0, 1, 1};
-	write_seed(dir, "post_handshake", 1, post, sizeof post);
+	/* established (mode 1): [type][len16][body] records the client
+	 * protects - a KeyUpdate asking for ours, data, close_notify */
+	static const uint8_t recs[] = {22, 0, 5, 24, 0, 0, 1, 1, 23, 0, 5, 'h', 'e', 'l', 'l',
+				       'o', 21, 0, 2, 1, 0};
+	write_seed(dir, "established_records", 1, recs, sizeof recs);
+	/* the same after a HRR, with record_size_limit and early_data */
+	write_seed(dir, "established_hrr_rsl_early", 0xb1, recs, sizeof recs);
+	/* established, raw bytes (mode 2): a forged record */
+	static const uint8_t raw[] = {23, 3, 3, 0, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+				      11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
+	write_seed(dir, "established_raw", 2, raw, sizeof raw);
+	/* mid-handshake (mode 3): a wrong Finished under the handshake key */
+	uint8_t fin[3 + 36] = {22, 0, 36, 20, 0, 0, 32};
+	write_seed(dir, "wrong_finished", 3, fin, sizeof fin);
 	tls_conn_release(&sc);
 }
 
