@@ -25,6 +25,7 @@ endif
 include mk/toolchain.mk
 include mk/parts.mk
 include mk/assets.mk
+include mk/tls.mk
 include mk/kernel.mk
 include mk/hosted.mk
 include mk/sim.mk

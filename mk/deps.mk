@@ -13,6 +13,8 @@ DEB_PKGS += iproute2 procps
 DEB_PKGS += cmark-gfm zlib1g-dev
 # HTTP tests (tests/http/): clients and a real browser (playwright-core from npm drives it)
 DEB_PKGS += curl wrk chromium nodejs@node npm@npm
+# TLS tests (tests/tls/): certificates made with openssl, and real clients
+DEB_PKGS += openssl gnutls-bin
 
 deps:
 ifneq ($(KILN_NO_DEPS),1)

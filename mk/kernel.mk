@@ -24,6 +24,9 @@ $$(eval $$(call kiln_app_assets,$(1),$(2)))
 $(1)_ALLPARTS := core $$(call parts_closure,$$($(1)_PARTS))
 $(1)_OBJS := $$(call kobjs,$$(foreach p,$$($(1)_ALLPARTS),$$(PART_$$(p))) \
                 $$(addprefix $(2)/,$$($(1)_SRCS))) $$($(1)_ASSETS_OBJ)
+# An app with the part `tls` links the baked certificates (mk/tls.mk) -
+# and so carries their private keys in its image.
+$(1)_OBJS += $$(if $$(filter tls,$$($(1)_ALLPARTS)),$(TLS_CERTS_KOBJ))
 
 $(KBUILD)/$(1).pass1.elf: $$($(1)_OBJS) $(KBUILD)/obj/empty_syms.o arch/$(ARCH)/kernel.ld
 	$(Q)$(LD) $(KLDFLAGS) -o $$@ $$($(1)_OBJS) $(KBUILD)/obj/empty_syms.o $(BEARSSL_LIB) $(LIBGCC)
