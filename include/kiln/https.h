@@ -38,6 +38,7 @@ struct https_stats {
 	uint64_t short_writes;      /* a record TCP took in part (stashed) */
 	uint64_t held_plain;        /* plaintext held while HTTP paused */
 	uint64_t work_waits;        /* input waited for a TLS work buffer */
+	uint64_t evicted;           /* stalled handshakes closed for a new one */
 };
 void https_get_stats(const struct http_server *srv, struct https_stats *out);
 

@@ -36,9 +36,12 @@
  *    views) the engine keeps that buffer until tls_conn_plain_done().
  *    Resumed input is delivered from the poller, never from inside an
  *    HTTP engine call.
- *  - Input that needs a TLS work buffer while the pool is empty is left
- *    with TCP and retried from the poller when a buffer is free
- *    (work_waits); the HTTP request timeout bounds the wait.
+ *  - Input that needs a TLS work buffer while the pool is empty first
+ *    evicts the oldest handshake that has held one for at least
+ *    TTLS_EVICT_MIN_NS (evicted): clients that start handshakes and stall
+ *    cannot keep the pool. Failing that, the input is left with TCP and
+ *    retried from the poller when a buffer is free (work_waits); the
+ *    HTTP request timeout bounds the wait.
  *  - A connection's state outlives its HTTP side after close until every
  *    queued byte is sealed and handed to TCP; its span's done runs exactly
  *    once on every path.
@@ -67,6 +70,8 @@ struct ttls_conn {
 	struct tcp_conn *tc;        /* NULL: the TCP connection is gone */
 	struct http_conn *hc;       /* NULL: the HTTP side is done */
 	struct ttls_conn *next_free, *next_pending;
+	struct ttls_conn *hs_prev, *hs_next;   /* handshaking, oldest first */
+	uint64_t accepted_ns;
 	bool in_use, pending, want_writable, eof_seen, eof_given;
 	bool close_req, shut_req, close_sent, was_ready;
 	bool resume_wanted, work_wait;
@@ -92,6 +97,7 @@ struct ttls {
 	struct ttls_conn *conns;
 	uint32_t nconns;
 	struct ttls_conn *free, *pending;
+	struct ttls_conn *hs_head, *hs_tail;
 	struct poller poller;
 	struct https_stats stats;
 };
@@ -100,6 +106,10 @@ static struct ttls ttls_servers[HTTPS_MAX_SERVERS];
 
 /* Records are sealed here, then copied into TCP's send buffers. */
 static uint8_t ttls_scratch[TLS_REC_HDR + TLS_MAX_PLAINTEXT + TLS_REC_TAIL];
+
+/* A handshake that has held a work buffer this long may be evicted for
+ * a new one when the pool is empty. */
+#define TTLS_EVICT_MIN_NS (1 * NS_PER_SEC)
 
 /* A record is not cut smaller than this to fit TCP's room (unless the
  * data is smaller): wait for writable() instead. */
@@ -121,6 +131,34 @@ static void ttls_wake(struct ttls_conn *x)
 	loop_kick();
 }
 
+static void hs_unlink(struct ttls_conn *x)
+{
+	struct ttls *tt = x->tt;
+	if (!x->hs_prev && tt->hs_head != x)
+		return;
+	if (x->hs_prev)
+		x->hs_prev->hs_next = x->hs_next;
+	else
+		tt->hs_head = x->hs_next;
+	if (x->hs_next)
+		x->hs_next->hs_prev = x->hs_prev;
+	else
+		tt->hs_tail = x->hs_prev;
+	x->hs_prev = x->hs_next = NULL;
+}
+
+static void hs_append(struct ttls_conn *x)
+{
+	struct ttls *tt = x->tt;
+	x->hs_next = NULL;
+	x->hs_prev = tt->hs_tail;
+	if (tt->hs_tail)
+		tt->hs_tail->hs_next = x;
+	else
+		tt->hs_head = x;
+	tt->hs_tail = x;
+}
+
 static void ttls_finish_span(struct ttls_conn *x)
 {
 	void (*done)(void *) = x->span_done;
@@ -137,6 +175,7 @@ static void ttls_finish_span(struct ttls_conn *x)
 static void ttls_release(struct ttls_conn *x)
 {
 	struct ttls *tt = x->tt;
+	hs_unlink(x);
 	if (x->span)
 		ttls_finish_span(x);
 	if (x->stash)
@@ -172,6 +211,25 @@ static void ttls_fail(struct ttls_conn *x)
 		tcp_close(tc);
 	if (hc)
 		http_conn_closed(hc);
+}
+
+static void ttls_fail(struct ttls_conn *x);
+
+/* Evicts the oldest stalled handshake holding a work buffer; true if one
+ * was. */
+static bool ttls_evict(struct ttls *tt, struct ttls_conn *self)
+{
+	uint64_t now = time_now_ns();
+	for (struct ttls_conn *y = tt->hs_head; y; y = y->hs_next) {
+		if (now - y->accepted_ns < TTLS_EVICT_MIN_NS)
+			return false;       /* the rest are younger */
+		if (y == self || !y->tls.work)
+			continue;
+		tt->stats.evicted++;
+		ttls_fail(y);
+		return true;
+	}
+	return false;
 }
 
 /* ---- output -------------------------------------------------------------------- */
@@ -446,6 +504,8 @@ static void ttls_input(struct ttls_conn *x, const uint8_t *data, size_t len, siz
 	while (off < len && x->in_use) {
 		struct tls_plain plain;
 		int r = tls_conn_input(&x->tls, p + off, len - off, &plain);
+		if (r == K_ENOMEM && ttls_evict(x->tt, x))
+			r = tls_conn_input(&x->tls, p + off, len - off, &plain);
 		if (r == K_ENOMEM) {
 			/* no work buffer free: TCP keeps the bytes */
 			x->tt->stats.work_waits++;
@@ -462,6 +522,7 @@ static void ttls_input(struct ttls_conn *x, const uint8_t *data, size_t len, siz
 		off += (size_t)r;
 		if (!x->was_ready && tls_conn_ready(&x->tls)) {
 			x->was_ready = true;
+			hs_unlink(x);
 			x->tt->stats.handshakes++;
 		}
 		ttls_flush(x);
@@ -613,6 +674,8 @@ static int on_accept(struct tcp_conn *c, void *arg)
 	x->tc = c;
 	x->hc = hc;
 	tls_conn_init(&x->tls, tt->tls);
+	x->accepted_ns = time_now_ns();
+	hs_append(x);
 	tt->stats.accepted++;
 	tcp_set_handlers(c, &ttls_handlers, x);
 	return K_OK;
