@@ -115,7 +115,6 @@ static uint8_t ttls_scratch[TLS_REC_HDR + TLS_MAX_PLAINTEXT + TLS_REC_TAIL];
  * data is smaller): wait for writable() instead. */
 #define TTLS_MIN_RECORD 1024u
 
-static void ttls_input(struct ttls_conn *x, const uint8_t *data, size_t len, size_t *taken);
 static void ttls_pump(struct ttls_conn *x);
 
 /* ---- connection state ------------------------------------------------------ */
@@ -213,8 +212,6 @@ static void ttls_fail(struct ttls_conn *x)
 		http_conn_closed(hc);
 }
 
-static void ttls_fail(struct ttls_conn *x);
-
 /* Evicts the oldest stalled handshake holding a work buffer; true if one
  * was. */
 static bool ttls_evict(struct ttls *tt, struct ttls_conn *self)
@@ -223,7 +220,7 @@ static bool ttls_evict(struct ttls *tt, struct ttls_conn *self)
 	for (struct ttls_conn *y = tt->hs_head; y; y = y->hs_next) {
 		if (now - y->accepted_ns < TTLS_EVICT_MIN_NS)
 			return false;       /* the rest are younger */
-		if (y == self || !y->tls.work)
+		if (y == self || !tls_conn_has_work(&y->tls))
 			continue;
 		tt->stats.evicted++;
 		ttls_fail(y);
@@ -306,6 +303,8 @@ static void ttls_pump(struct ttls_conn *x)
 		return;
 	if (!ttls_flush(x))
 		return;
+	if (x->resume_wanted)
+		ttls_wake(x);
 	if (!tls_conn_ready(&x->tls) && !x->close_req)
 		return;
 	while (x->span && x->span_off < x->span_len) {
@@ -553,8 +552,14 @@ static void ttls_input(struct ttls_conn *x, const uint8_t *data, size_t len, siz
 			if (x->hc)
 				http_conn_eof(x->hc);
 		}
-		if (r == 0 && !plain.len)
+		if (r == 0 && !plain.len) {
+			/* the engine's output is full (a peer asking for
+			 * KeyUpdates without reading): send it, then go on */
+			if (ttls_flush(x))
+				continue;
+			x->resume_wanted = true;    /* writable() wakes it */
 			break;
+		}
 		*taken = off;
 	}
 	*taken = off;
@@ -578,6 +583,8 @@ static int ttls_poll(void *ctx)
 			continue;
 		work++;
 		if (x->resume_wanted && x->tc) {
+			if (!ttls_flush(x))
+				continue;           /* writable() wakes it */
 			if (x->work_wait && !tt->tls->free_work) {
 				ttls_wake(x);       /* still no work buffer: next pass */
 				continue;
