@@ -11,6 +11,7 @@
  *   GET /...                the baked site (site.c): Kiln's docs rendered
  *                           at build time, the telemetry page /telemetry/
  *   UDP port 7              echo (udp_echo.c)
+ *   port 443                every route above over TLS 1.3 (tls.c)
  *
  * Command-line keys (kernel command line, or the hosted runners'
  * arguments) tune the HTTP limits so tests can reach them quickly:
@@ -138,6 +139,7 @@ static void web_net_up(struct net_if *nif, void *arg)
 	int ret = http_listen_tcp(&web_srv, nif, WEB_HTTP_PORT, WEB_BACKLOG);
 	if (ret < 0)
 		log_error("webserver: http on port %d: %s", WEB_HTTP_PORT, kiln_strerror(ret));
+	web_tls_listen(nif);
 	int uret = udp_echo_start(nif);
 	if (uret < 0)
 		log_error("webserver: udp echo on port %d: %s", WEB_ECHO_PORT, kiln_strerror(uret));
@@ -178,6 +180,7 @@ void app_main(void)
 	cfg.on_request = telemetry_on_request;
 	if (http_server_init(&web_srv, &cfg, web_conns, opt_conns) < 0)
 		panic("webserver: bad HTTP limits");
+	web_tls_init();
 
 	const uint32_t get = HTTP_MBIT(HTTP_M_GET);
 	http_route(&web_srv, get, "/health", 0, health, NULL);

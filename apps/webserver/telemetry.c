@@ -30,7 +30,9 @@
 #include <kiln/assets.h>
 #include <kiln/fmt.h>
 #include <kiln/kiln.h>
+#include <kiln/https.h>
 #include <kiln/tcp.h>
+#include <kiln/tls.h>
 
 #include "webserver.h"
 
@@ -318,6 +320,24 @@ int telemetry_stats(struct http_req *req, void *arg)
 		   (unsigned long long)tm.bytes, (unsigned long long)hs->evicted_idle,
 		   (unsigned long long)hs->evicted_slow, (unsigned long long)hs->send_timeouts,
 		   (unsigned long long)hs->response_timeouts);
+	if (web_tls_enabled()) {
+		const struct tls_stats *ts = &web_tls.stats;
+		struct https_stats hx;
+		https_get_stats(&web_srv, &hx);
+		out_printf(&o, "\"tls\":{\"handshakes_full\":%llu,\"handshakes_resumed\":%llu,"
+			   "\"hrr\":%llu,\"failed\":%llu,\"tickets_sent\":%llu,\"tickets_bad\":%llu,"
+			   "\"early_data_skipped\":%llu,\"records_in\":%llu,\"records_out\":%llu,"
+			   "\"work_bufs\":%u,\"work_bufs_free\":%u,\"work_waits\":%llu,"
+			   "\"short_writes\":%llu},",
+			   (unsigned long long)ts->handshakes_full,
+			   (unsigned long long)ts->handshakes_resumed, (unsigned long long)ts->hrr_sent,
+			   (unsigned long long)ts->handshakes_failed, (unsigned long long)ts->tickets_sent,
+			   (unsigned long long)ts->tickets_bad,
+			   (unsigned long long)ts->early_data_skipped,
+			   (unsigned long long)ts->records_in, (unsigned long long)ts->records_out,
+			   ts->work_bufs_total, ts->work_bufs_free, (unsigned long long)hx.work_waits,
+			   (unsigned long long)hx.short_writes);
+	}
 	out_printf(&o, "\"mem\":{\"used\":%llu,\"total\":%llu,\"objects\":%llu},",
 		   (unsigned long long)s.mem.used_bytes, (unsigned long long)s.mem.total_bytes,
 		   (unsigned long long)s.mem.obj_bytes);
@@ -434,6 +454,40 @@ int telemetry_metrics(struct http_req *req, void *arg)
 		   "kiln_http_stalled_total{kind=\"send\"} %llu\n"
 		   "kiln_http_stalled_total{kind=\"response\"} %llu\n",
 		   (unsigned long long)hs->send_timeouts, (unsigned long long)hs->response_timeouts);
+	if (web_tls_enabled()) {
+		const struct tls_stats *ts = &web_tls.stats;
+		struct https_stats hx;
+		https_get_stats(&web_srv, &hx);
+		out_printf(&o, "# HELP kiln_tls_handshakes_total TLS 1.3 handshakes completed.\n"
+			   "# TYPE kiln_tls_handshakes_total counter\n"
+			   "kiln_tls_handshakes_total{kind=\"full\"} %llu\n"
+			   "kiln_tls_handshakes_total{kind=\"resumed\"} %llu\n",
+			   (unsigned long long)ts->handshakes_full,
+			   (unsigned long long)ts->handshakes_resumed);
+		metric(&o, "kiln_tls_handshakes_failed_total", C, "TLS handshakes that failed.",
+		       ts->handshakes_failed);
+		metric(&o, "kiln_tls_hello_retry_total", C, "HelloRetryRequests sent.", ts->hrr_sent);
+		metric(&o, "kiln_tls_tickets_sent_total", C, "Session tickets issued.",
+		       ts->tickets_sent);
+		metric(&o, "kiln_tls_tickets_rejected_total", C,
+		       "Tickets not accepted (bad, expired, old key).", ts->tickets_bad);
+		metric(&o, "kiln_tls_early_data_skipped_total", C,
+		       "0-RTT records declined and skipped.", ts->early_data_skipped);
+		metric(&o, "kiln_tls_records_in_total", C, "TLS records received.", ts->records_in);
+		metric(&o, "kiln_tls_records_out_total", C, "TLS records sent.", ts->records_out);
+		metric(&o, "kiln_tls_work_buffers", G, "TLS work buffers (handshakes at once).",
+		       ts->work_bufs_total);
+		metric(&o, "kiln_tls_work_buffers_free", G, "TLS work buffers free now.",
+		       ts->work_bufs_free);
+		metric(&o, "kiln_tls_work_waits_total", C,
+		       "Inputs that waited for a free TLS work buffer.", hx.work_waits);
+		out_printf(&o, "# HELP kiln_tls_alerts_sent_total TLS alerts sent, by description.\n"
+			   "# TYPE kiln_tls_alerts_sent_total counter\n");
+		for (unsigned a = 0; a < 256; a++)
+			if (ts->alerts_sent[a])
+				out_printf(&o, "kiln_tls_alerts_sent_total{alert=\"%s\"} %llu\n",
+					   tls_alert_name(a), (unsigned long long)ts->alerts_sent[a]);
+	}
 	metric(&o, "kiln_http_requests_total", C, "HTTP requests parsed.", hs->requests);
 	metric(&o, "kiln_http_responses_total", C, "HTTP responses sent.", hs->responses);
 	out_printf(&o, "# HELP kiln_http_responses_by_class_total Responses by status class.\n"

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """client.py - the Linux-socket side of tests/hostile/run.sh (stdlib only).
 
-  client.py measure HOST PATH SECONDS     a normal client: sequential GETs,
-                                          each on a new connection; prints
+  client.py measure HOST PATH SECONDS [CAFILE]
+                                          a normal client: sequential GETs,
+                                          each on a new connection (with
+                                          CAFILE: over TLS to port 443,
+                                          the chain verified); prints
                                           "rate=R p99_ms=P ok=N failed=F
                                           failures=CODE:N,..." (none: no
                                           answer within 2 s)
@@ -14,6 +17,12 @@
                                           source addresses SRC...) each send
                                           a request head one byte every GAP
                                           seconds, never finishing it; a
+                                          connection the server closes is
+                                          opened again; all reset at the end
+  client.py tlsstall HOST N SECONDS SRC...
+                                          N connections to port 443 each
+                                          send the first part of a
+                                          ClientHello record and stall; a
                                           connection the server closes is
                                           opened again; all reset at the end
   client.py exhaust HOST SRC...           fills every HTTP slot (capacity
@@ -29,6 +38,7 @@ import json
 import resource
 import select
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -36,7 +46,7 @@ import time
 PORT = 80
 
 
-def get(host, path, timeout=2.0, src=None):
+def get(host, path, timeout=2.0, src=None, tls=None):
     """one GET on a new connection: (status or None, seconds)"""
     t0 = time.monotonic()
     s = socket.socket()
@@ -44,7 +54,9 @@ def get(host, path, timeout=2.0, src=None):
     try:
         if src:
             s.bind((src, 0))
-        s.connect((host, PORT))
+        s.connect((host, 443 if tls else PORT))
+        if tls:
+            s = tls.wrap_socket(s, server_hostname="localhost")
         s.sendall(("GET %s HTTP/1.1\r\nHost: kiln\r\nConnection: close\r\n\r\n" % path).encode())
         buf = b""
         while True:
@@ -61,14 +73,19 @@ def get(host, path, timeout=2.0, src=None):
         s.close()
 
 
-def measure(host, path, seconds):
+def measure(host, path, seconds, cafile=None):
+    tls = None
+    if cafile:
+        tls = ssl.create_default_context(cafile=cafile)
+        tls.minimum_version = ssl.TLSVersion.TLSv1_3
+        tls.check_hostname = False   # the guest's address is not in the dev certificate
     end = time.monotonic() + seconds
     lat = []
     ok = failed = 0
     codes = {}
     t0 = time.monotonic()
     while time.monotonic() < end:
-        code, _, dt = get(host, path)
+        code, _, dt = get(host, path, tls=tls)
         lat.append(dt)
         if code == 200:
             ok += 1
@@ -178,6 +195,64 @@ def slowloris(host, n, gap, seconds, srcs):
           "%d sending at the end" % (opened, reopened, est))
 
 
+def tlsstall(host, n, seconds, srcs):
+    raise_nofile(n + 256)
+    # a handshake record that announces 512 bytes; 60 of them are sent
+    part = bytes([22, 3, 1, 2, 0, 1, 0, 1, 252, 3, 3]) + b"\x11" * 49
+    conns = {}
+    end = time.monotonic() + seconds
+    opened = reopened = 0
+
+    def open_one(i):
+        s = socket.socket()
+        s.setblocking(False)
+        s.bind((srcs[i % len(srcs)], 0))
+        try:
+            s.connect((host, 443))
+        except BlockingIOError:
+            pass
+        conns[s.fileno()] = [s, False, i]
+
+    for i in range(n):
+        open_one(i)
+        opened += 1
+    while time.monotonic() < end:
+        for fd, c in list(conns.items()):
+            if c[1]:
+                continue
+            try:
+                c[0].send(part)
+                c[1] = True
+            except OSError as e:
+                if e.errno in (errno.EINPROGRESS, errno.EAGAIN, errno.ENOTCONN):
+                    continue
+                del conns[fd]
+                c[0].close()
+                open_one(c[2])
+                reopened += 1
+        pl = select.poll()
+        for fd in conns:
+            pl.register(fd, select.POLLIN)
+        for fd, ev in pl.poll(200):
+            if fd not in conns:
+                continue
+            s = conns[fd][0]
+            try:
+                d = s.recv(4096)
+            except OSError:
+                d = b""
+            if not d:
+                c = conns.pop(fd)
+                s.close()
+                open_one(c[2])
+                reopened += 1
+    stalled = sum(1 for c in conns.values() if c[1])
+    for c in conns.values():
+        reset(c[0])
+    print("tlsstall: %d connections opened, %d opened again after the server closed them, "
+          "%d stalled at the end" % (opened, reopened, stalled))
+
+
 def exhaust(host, srcs):
     out = []
     code, buf, _ = get(host, "/api/stats.json", timeout=5.0)
@@ -241,11 +316,13 @@ def main():
         print(__doc__)
         return 2
     if a[0] == "measure":
-        measure(a[1], a[2], float(a[3]))
+        measure(a[1], a[2], float(a[3]), a[4] if len(a) > 4 else None)
     elif a[0] == "stats":
         return stats(a[1])
     elif a[0] == "slowloris":
         slowloris(a[1], int(a[2]), float(a[3]), float(a[4]), a[5:])
+    elif a[0] == "tlsstall":
+        tlsstall(a[1], int(a[2]), float(a[3]), a[4:])
     elif a[0] == "exhaust":
         return exhaust(a[1], a[2:])
     else:

@@ -25,6 +25,10 @@
 #   synflood   SYNs from random on-link addresses and MACs
 #   icmp       forged fragmentation-needed quoting random TCP headers
 #   slowloris  2,000 connections each sending a header byte every 3 s
+#   tlsstall   300 connections to port 443 that send part of a
+#              ClientHello and stall, holding TLS work buffers; the
+#              normal client measures over HTTPS (its chain verified
+#              against the development CA) for this one
 # and connection exhaustion: every HTTP slot held by an idle connection, a
 # new client gets a 503 or an idle connection is evicted, and after they
 # are released new clients are served.
@@ -43,7 +47,7 @@ prober=$BUILD/hostile/prober
 dir=$(cd "$(dirname "$0")" && pwd)
 client="$dir/client.py"
 out=$BUILD/hostile
-attacks=${HOSTILE_ATTACKS:-ooo zerowin synflood icmp slowloris}
+attacks=${HOSTILE_ATTACKS:-ooo zerowin synflood icmp slowloris tlsstall}
 ATTACK_S=${HOSTILE_ATTACK_S:-12}
 BASE_S=${HOSTILE_BASE_S:-5}
 RECOVER_S=${HOSTILE_RECOVER_S:-70}
@@ -153,13 +157,13 @@ attack() {
 		rate="$pps" dur=$((BASE_S + 2))
 	cpid=$started
 	sleep 1
-	m0=$(nsx python3 "$client" measure "$guest_ip" /health "$BASE_S")
+	m0=$(nsx python3 "$client" measure "$guest_ip" /health "$BASE_S" $mtls)
 	wait "$cpid"
 	pids=$(echo " $pids " | sed "s/ $cpid / /")
 	start "$out/$name-attack.log" "$@"
 	apid=$started
 	sleep 2
-	m1=$(nsx python3 "$client" measure "$guest_ip" /health $((ATTACK_S - 4)))
+	m1=$(nsx python3 "$client" measure "$guest_ip" /health $((ATTACK_S - 4)) $mtls)
 	s1=$(stats)
 	wait "$apid"
 	arc=$?
@@ -208,13 +212,17 @@ attack() {
 }
 
 common="dst=$guest_ip dmac=$guest_mac dur=$ATTACK_S"
+ca=$BUILD/tls/dev/ca.pem
 for a in $attacks; do
+	mtls=""
 	case $a in
 	ooo)       attack ooo 4000 "$prober" "$tap" ooo $common n=150 srcs=50 seg=1 rate=4000 ;;
 	zerowin)   attack zerowin 2000 "$prober" "$tap" zerowin $common n=150 srcs=50 rate=2000 path=/files/64k.txt ;;
 	synflood)  attack synflood 2000 "$prober" "$tap" synflood $common rate=2000 ;;
 	icmp)      attack icmp 2000 "$prober" "$tap" icmp $common rate=2000 ;;
 	slowloris) attack slowloris 700 python3 "$client" slowloris "$guest_ip" 2000 3 "$ATTACK_S" $loris_srcs ;;
+	tlsstall)  mtls=$ca
+		   attack tlsstall 100 python3 "$client" tlsstall "$guest_ip" 300 "$ATTACK_S" $loris_srcs ;;
 	*)         bad "$a-rate" "unknown attack $a" ;;
 	esac
 done

@@ -1,7 +1,10 @@
-// browser.mjs BASE_URL SCREENSHOT - loads Kiln's live telemetry page in
-// Debian's headless Chromium (driven by playwright-core) and checks that
-// the cards show live values that change between two reads and that the
-// request feed shows this test's own request path. Saves a screenshot.
+// browser.mjs BASE_URL SCREENSHOT [HTTPS_URL SPKI] - loads Kiln's live
+// telemetry page in Debian's headless Chromium (driven by playwright-core)
+// and checks that the cards show live values that change between two
+// reads and that the request feed shows this test's own request path.
+// Saves a screenshot. With HTTPS_URL it loads the page over HTTPS too,
+// trusting exactly the certificate whose public key hashes to SPKI
+// (base64 SHA-256), and checks it goes live there.
 // Prints "ok NAME" / "FAIL NAME: why" lines, then (only when it ran to
 // its end) "browser: N passed, N failed"; exits 1 on any failure.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -9,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
-const [base, shot] = process.argv.slice(2);
+const [base, shot, sbase, spki] = process.argv.slice(2);
 let failed = 0, passed = 0;
 const check = (name, cond, why) => {
   if (cond) { passed++; console.log(`ok ${name}`); }
@@ -22,7 +25,8 @@ const ctx = await chromium.launchPersistentContext(profile, {
   headless: true,
   viewport: { width: 1280, height: 1000 },
   args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"],
+         "--disable-component-update", "--disable-sync", "--no-first-run",
+         ...(spki ? [`--ignore-certificate-errors-spki-list=${spki}`] : [])],
 });
 try {
   const page = await ctx.newPage();
@@ -59,6 +63,13 @@ try {
   check("no-script-errors", errors.length === 0, errors.join("; "));
   await page.screenshot({ path: shot, fullPage: true });
   console.log(`screenshot ${shot}`);
+  if (sbase) {
+    const tls = await page.goto(sbase + "/telemetry/");
+    check("https-page-loads", tls && tls.status() === 200, `status ${tls && tls.status()}`);
+    await page.waitForSelector("#status.live", { timeout: 10000 });
+    const proto = await page.evaluate(() => location.protocol);
+    check("https-page-live", proto === "https:", proto);
+  }
 } catch (e) {
   failed++;
   console.log(`FAIL browser: ${e}`);

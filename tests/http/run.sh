@@ -2,7 +2,11 @@
 # run.sh - HTTP tests of apps/webserver in QEMU (user networking, host
 # forwards on free loopback ports): raw-socket conformance
 # (conformance.py), curl and a short wrk run, and headless Chromium on
-# the telemetry page (browser.mjs; screenshot under $BUILD/http/).
+# the telemetry page (browser.mjs; screenshot under $BUILD/http/); then
+# HTTPS on port 443 (TLS 1.3, the development certificates of mk/tls.mk
+# verified against their CA): curl pages, a download and an upload,
+# parallel clients, resumption with openssl s_client, wrk, the TLS
+# counters in /metrics, and Chromium loading the page over HTTPS.
 # Prints "ok/FAIL/SKIP NAME" lines and ends with
 # "http: N passed, N failed, N skipped".
 #
@@ -65,13 +69,15 @@ script() {
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
-# boot LOG APPEND: boots the image with forwards to $tport (tcp 80) and
-# $uport (udp 7); sets qpid; waits until /health answers.
+# boot LOG APPEND: boots the image with forwards to $tport (tcp 80),
+# $sport (tcp 443) and $uport (udp 7); sets qpid; waits until /health
+# answers.
 boot() {
 	tport=$(free_port)
+	sport=$(free_port)
 	uport=$(free_port)
 	NET=user ACCEL=tcg TIMEOUT=300 LOG=$1 APPEND=$2 \
-		HOSTFWD="tcp:127.0.0.1:$tport-:80,udp:127.0.0.1:$uport-:7" \
+		HOSTFWD="tcp:127.0.0.1:$tport-:80,tcp:127.0.0.1:$sport-:443,udp:127.0.0.1:$uport-:7" \
 		"$dir/../../tools/qemu.sh" batch "$image" &
 	qpid=$!
 	pids="$pids $qpid"
@@ -178,11 +184,80 @@ else
 	skipped=$((skipped + 1)); echo "SKIP wrk-health: no wrk"
 fi
 
+# ---- HTTPS: the same server on port 443 --------------------------------------------
+ca=$BUILD/tls/dev/ca.pem
+sbase=https://localhost:$sport
+tls_curl() { curl -s --cacert "$ca" --tlsv1.3 --max-time 10 "$@"; }
+if [ ! -f "$ca" ]; then
+	count "FAIL https: no development CA $ca (mk/tls.mk)"
+else
+	r=""
+	for p in / /telemetry/ /health /metrics /api/stats.json; do
+		code=$(tls_curl -o /dev/null -w '%{http_code}' --compressed "$sbase$p")
+		[ "$code" = 200 ] || r="$r $p:$code"
+	done
+	if [ -z "$r" ]; then count "ok https-pages: verified TLS 1.3, every page 200"; else count "FAIL https-pages:$r"; fi
+	v=$(tls_curl -v -o /dev/null "$sbase/health" 2>&1 | sed -n 's/.*SSL connection using \(.*\)$/\1/p' | head -n 1)
+	case $v in
+	"TLSv1.3 / "*) count "ok https-version: $v" ;;
+	*) count "FAIL https-version: '$v'" ;;
+	esac
+	a=$(curl -s --max-time 10 "$base/files/64k.txt" | sha256sum)
+	b=$(tls_curl "$sbase/files/64k.txt" | sha256sum)
+	if [ "$a" = "$b" ] && [ "$(tls_curl "$sbase/files/64k.txt" | wc -c)" -eq 65536 ]; then
+		count "ok https-download: 64 KiB, the same bytes as over HTTP"
+	else
+		count "FAIL https-download: $a vs $b"
+	fi
+	head -c 32768 /dev/urandom > "$out/upload.bin"
+	e=$(tls_curl --data-binary @"$out/upload.bin" -H 'Content-Type: application/octet-stream' "$sbase/api/echo" | head -n 1)
+	if [ "$e" = "32768 bytes" ]; then count "ok https-upload: 32 KiB body over TLS"; else count "FAIL https-upload: '$e'"; fi
+	n=0
+	for i in 1 2 3 4 5 6 7 8; do tls_curl -o /dev/null "$sbase/health" & done
+	for j in $(jobs -p); do wait "$j" && n=$((n + 1)); done
+	if [ "$n" -eq 8 ]; then count "ok https-parallel: 8 of 8"; else count "FAIL https-parallel: $n of 8"; fi
+	if command -v openssl >/dev/null 2>&1; then
+		rm -f "$out/sess.pem"
+		echo | timeout 20 openssl s_client -connect "127.0.0.1:$sport" -servername localhost -CAfile "$ca" \
+			-verify_return_error -sess_out "$out/sess.pem" >"$out/s_client1.log" 2>&1
+		sleep 1
+		echo | timeout 20 openssl s_client -connect "127.0.0.1:$sport" -servername localhost -CAfile "$ca" \
+			-verify_return_error -sess_in "$out/sess.pem" >"$out/s_client2.log" 2>&1
+		if grep -q '^Reused, TLSv1.3' "$out/s_client2.log"; then
+			count "ok https-resumption: a session ticket resumed"
+		else
+			count "FAIL https-resumption: $(grep -E '^(New|Reused)|error' "$out/s_client2.log" | head -n 2 | tr '\n' ' ')"
+		fi
+	else
+		skipped=$((skipped + 1)); echo "SKIP https-resumption: no openssl"
+	fi
+	if command -v wrk >/dev/null 2>&1; then
+		w=$(timeout 60 wrk -t2 -c32 -d"${HTTP_WRK_SECONDS:-3}s" "$sbase/health" 2>&1)
+		rps=$(echo "$w" | sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p')
+		errs=$(echo "$w" | grep -E 'Non-2xx|Socket errors' | tr '\n' ' ')
+		if [ -n "$rps" ] && [ -z "$errs" ]; then
+			count "ok wrk-https-health: $rps requests/s (32 connections, QEMU user net, TCG)"
+		else
+			count "FAIL wrk-https-health: $(echo "$w" | tail -n 4 | tr '\n' ' ')"
+		fi
+	fi
+	st=$(curl -s --max-time 5 "$base/metrics")
+	if echo "$st" | grep -q '^kiln_tls_handshakes_total{kind="full"} [1-9]' &&
+	   echo "$st" | grep -q '^kiln_tls_handshakes_total{kind="resumed"} [0-9]'; then
+		count "ok https-metrics: $(echo "$st" | grep '^kiln_tls_handshakes_total' | tr '\n' ' ')"
+	else
+		count "FAIL https-metrics: no kiln_tls_handshakes_total"
+	fi
+fi
+
 if command -v chromium >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
 	cp "$dir/package.json" "$dir/browser.mjs" "$out/"
 	if [ -d "$out/node_modules/playwright-core" ] ||
 	   (cd "$out" && npm install --no-audit --no-fund --silent >npm.log 2>&1); then
-		script browser timeout 120 node "$out/browser.mjs" "$base" "$(cd "$out" && pwd)/telemetry.png"
+		spki=$(openssl x509 -in "$BUILD/tls/dev/ecdsa.pem" -pubkey -noout 2>/dev/null |
+			openssl pkey -pubin -outform der 2>/dev/null | openssl dgst -sha256 -binary | base64)
+		script browser timeout 120 node "$out/browser.mjs" "$base" "$(cd "$out" && pwd)/telemetry.png" \
+			"$sbase" "$spki"
 		[ -f "$out/telemetry.png" ] && echo "  screenshot: $out/telemetry.png"
 	else
 		skipped=$((skipped + 1)); echo "SKIP browser: npm install playwright-core failed ($out/npm.log)"
