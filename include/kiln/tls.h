@@ -318,6 +318,10 @@ int tls_conn_seal(struct tls_conn *c, uint8_t *rec, size_t len);
 size_t tls_conn_max_plain(const struct tls_conn *c);
 /* The connection holds a work buffer now (tests, counters). */
 bool tls_conn_has_work(const struct tls_conn *c);
+/* The plaintext tls_conn_input() returned last has been delivered: a
+ * work buffer that held it, and nothing else, goes back to the pool now
+ * rather than at the next call (an idle connection holds none). */
+void tls_conn_plain_done(struct tls_conn *c);
 
 /* Queues a close_notify (once). */
 void tls_conn_close_notify(struct tls_conn *c);

@@ -71,6 +71,16 @@ size_t tls_conn_max_plain(const struct tls_conn *c)
 	return c->max_plain;
 }
 
+static void maybe_release(struct tls_conn *c);
+
+void tls_conn_plain_done(struct tls_conn *c)
+{
+	if (c->plain_in_work && c->work)
+		tls_wipe(c->work->rec, sizeof c->work->rec);
+	c->plain_in_work = false;
+	maybe_release(c);
+}
+
 static void maybe_release(struct tls_conn *c)
 {
 	struct tls_work *w = c->work;

@@ -218,10 +218,10 @@ else
 	if [ "$n" -eq 8 ]; then count "ok https-parallel: 8 of 8"; else count "FAIL https-parallel: $n of 8"; fi
 	if command -v openssl >/dev/null 2>&1; then
 		rm -f "$out/sess.pem"
-		echo | timeout 20 openssl s_client -connect "127.0.0.1:$sport" -servername localhost -CAfile "$ca" \
+		# (the tickets come after the handshake: s_client must stay a moment)
+		(sleep 1; echo) | timeout 20 openssl s_client -connect "127.0.0.1:$sport" -servername localhost -CAfile "$ca" \
 			-verify_return_error -sess_out "$out/sess.pem" >"$out/s_client1.log" 2>&1
-		sleep 1
-		echo | timeout 20 openssl s_client -connect "127.0.0.1:$sport" -servername localhost -CAfile "$ca" \
+		(sleep 1; echo) | timeout 20 openssl s_client -connect "127.0.0.1:$sport" -servername localhost -CAfile "$ca" \
 			-verify_return_error -sess_in "$out/sess.pem" >"$out/s_client2.log" 2>&1
 		if grep -q '^Reused, TLSv1.3' "$out/s_client2.log"; then
 			count "ok https-resumption: a session ticket resumed"
