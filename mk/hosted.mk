@@ -60,6 +60,8 @@ define kiln_hosted_app
 $(1)_HOBJS := $$(addprefix $(HBUILD)/obj/$(2)/,$$(patsubst %.c,%.o,$$(sort $$($(1)_SRCS))))
 # The baked site (mk/assets.mk makes the rule for it) when the app has one.
 $(1)_HASSETS := $$(if $$($(1)_ASSETS)$$($(1)_ASSETS_TREES),$(HBUILD)/assets/$(1).o)
+# The baked certificates (mk/tls.mk) when the app has the part tls.
+$(1)_HASSETS += $$(if $$(filter tls,$$(call parts_closure,$$($(1)_PARTS))),$(TLS_CERTS_HOBJ))
 $(HBUILD)/$(1)-tap: $$($(1)_HOBJS) $$($(1)_HASSETS) $(TAP_OBJS) $(HBUILD)/libkiln.a $(HBUILD)/libkiln_rt.a $(TAP_LDS)
 	@echo "  HOSTLD  $$@"
 	$(Q)$(CC) $(HCFLAGS) -o $$@ $$($(1)_HOBJS) $$($(1)_HASSETS) $(TAP_OBJS) -Wl,-T,$(TAP_LDS) \

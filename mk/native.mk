@@ -40,6 +40,11 @@ NATIVE_CORE_SRCS := $(filter-out kernel/page.c kernel/obj.c,$(PORTABLE_core))
 NATIVE_PLATFORM_SRCS := $(wildcard platform/native/*.c) \
                         platform/hosted/runtime/timer.c platform/hosted/runtime/task.c
 
+$(NBUILD)/tls/tls_certs.o: $(TLS_BUILD)/tls_certs.c
+	@mkdir -p $(dir $@)
+	@echo "  NATCC   $<"
+	$(Q)$(CC) $(NATIVE_CFLAGS) -c $< -o $@
+
 $(NBUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  NATCC   $<"
@@ -58,11 +63,14 @@ $(1)_NSRCS := $$(sort $(NATIVE_CORE_SRCS) $(NATIVE_PLATFORM_SRCS) \
 $(1)_NOBJS := $$(addprefix $(NBUILD)/obj/,$$($(1)_NSRCS:.c=.o))
 $(1)_NAOBJS := $$(addprefix $(NBUILD)/asan-obj/,$$($(1)_NSRCS:.c=.o))
 
-$(NBUILD)/$(1): $$($(1)_NOBJS) $$($(1)_HOSTED_ASSETS_OBJ)
+# The baked certificates (mk/tls.mk) when the app has the part tls.
+$(1)_NCERTS := $$(if $$(filter tls,$$(call parts_closure,$$($(1)_PARTS))),$(NBUILD)/tls/tls_certs.o)
+
+$(NBUILD)/$(1): $$($(1)_NOBJS) $$($(1)_HOSTED_ASSETS_OBJ) $$($(1)_NCERTS)
 	@echo "  NATLD   $$@"
 	$(Q)$(CC) $(NATIVE_STATIC) -o $$@ $$^ $(NATIVE_LDFLAGS) $(NATIVE_LIBS)
 
-$(NBUILD)/asan/$(1): $$($(1)_NAOBJS) $$($(1)_HOSTED_ASSETS_OBJ)
+$(NBUILD)/asan/$(1): $$($(1)_NAOBJS) $$($(1)_HOSTED_ASSETS_OBJ) $$($(1)_NCERTS)
 	@mkdir -p $$(dir $$@)
 	@echo "  NATLD   $$@"
 	$(Q)$(CC) $(SANITIZE) -o $$@ $$^ $(NATIVE_LDFLAGS) $(NATIVE_LIBS)
