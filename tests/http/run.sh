@@ -212,9 +212,12 @@ else
 	head -c 32768 /dev/urandom > "$out/upload.bin"
 	e=$(tls_curl --data-binary @"$out/upload.bin" -H 'Content-Type: application/octet-stream' "$sbase/api/echo" | head -n 1)
 	if [ "$e" = "32768 bytes" ]; then count "ok https-upload: 32 KiB body over TLS"; else count "FAIL https-upload: '$e'"; fi
-	n=0
-	for i in 1 2 3 4 5 6 7 8; do tls_curl -o /dev/null "$sbase/health" & done
-	for j in $(jobs -p); do wait "$j" && n=$((n + 1)); done
+	n=0 cpids=""
+	for i in 1 2 3 4 5 6 7 8; do
+		tls_curl -o /dev/null "$sbase/health" &
+		cpids="$cpids $!"
+	done
+	for j in $cpids; do wait "$j" && n=$((n + 1)); done
 	if [ "$n" -eq 8 ]; then count "ok https-parallel: 8 of 8"; else count "FAIL https-parallel: $n of 8"; fi
 	if command -v openssl >/dev/null 2>&1; then
 		rm -f "$out/sess.pem"
