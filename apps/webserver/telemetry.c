@@ -328,7 +328,7 @@ int telemetry_stats(struct http_req *req, void *arg)
 			   "\"hrr\":%llu,\"failed\":%llu,\"tickets_sent\":%llu,\"tickets_bad\":%llu,"
 			   "\"early_data_skipped\":%llu,\"records_in\":%llu,\"records_out\":%llu,"
 			   "\"work_bufs\":%u,\"work_bufs_free\":%u,\"work_waits\":%llu,"
-			   "\"short_writes\":%llu},",
+			   "\"short_writes\":%llu,\"evicted\":%llu},",
 			   (unsigned long long)ts->handshakes_full,
 			   (unsigned long long)ts->handshakes_resumed, (unsigned long long)ts->hrr_sent,
 			   (unsigned long long)ts->handshakes_failed, (unsigned long long)ts->tickets_sent,
@@ -336,7 +336,7 @@ int telemetry_stats(struct http_req *req, void *arg)
 			   (unsigned long long)ts->early_data_skipped,
 			   (unsigned long long)ts->records_in, (unsigned long long)ts->records_out,
 			   ts->work_bufs_total, ts->work_bufs_free, (unsigned long long)hx.work_waits,
-			   (unsigned long long)hx.short_writes);
+			   (unsigned long long)hx.short_writes, (unsigned long long)hx.evicted);
 	}
 	out_printf(&o, "\"mem\":{\"used\":%llu,\"total\":%llu,\"objects\":%llu},",
 		   (unsigned long long)s.mem.used_bytes, (unsigned long long)s.mem.total_bytes,

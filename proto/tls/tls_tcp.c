@@ -36,12 +36,17 @@
  *    views) the engine keeps that buffer until tls_conn_plain_done().
  *    Resumed input is delivered from the poller, never from inside an
  *    HTTP engine call.
- *  - Input that needs a TLS work buffer while the pool is empty first
- *    evicts the oldest handshake that has held one for at least
- *    TTLS_EVICT_MIN_NS (evicted): clients that start handshakes and stall
- *    cannot keep the pool. Failing that, the input is left with TCP and
- *    retried from the poller when a buffer is free (work_waits); the
- *    HTTP request timeout bounds the wait.
+ *  - Work buffers: a connection holds one during its handshake and while
+ *    a record is gathered across views. Input that needs one while the
+ *    pool is empty first evicts the connection that has held one longest,
+ *    if for at least TTLS_EVICT_MIN_NS (evicted): peers that start a
+ *    handshake or a record and stall cannot keep the pool. Only fresh
+ *    input evicts, never a waiter being served, so that the waiters of a
+ *    flood cannot take every eviction from a new client. Failing that,
+ *    the input is left with TCP and the connection waits in a FIFO that
+ *    the poller serves, one waiter per free buffer (work_waits); the HTTP
+ *    request and idle timeouts bound the wait. Holders and waiters are
+ *    kept in lists, so nothing scans the connection table.
  *  - A connection's state outlives its HTTP side after close until every
  *    queued byte is sealed and handed to TCP; its span's done runs exactly
  *    once on every path.
@@ -70,11 +75,13 @@ struct ttls_conn {
 	struct tcp_conn *tc;        /* NULL: the TCP connection is gone */
 	struct http_conn *hc;       /* NULL: the HTTP side is done */
 	struct ttls_conn *next_free, *next_pending;
-	struct ttls_conn *hs_prev, *hs_next;   /* handshaking, oldest first */
-	uint64_t accepted_ns;
+	struct ttls_conn *hold_prev, *hold_next;   /* holding a work buffer */
+	struct ttls_conn *wait_next;               /* waiting for one */
+	uint64_t held_since_ns;
+	bool holding, waiting, retrying;
 	bool in_use, pending, want_writable, eof_seen, eof_given;
 	bool close_req, shut_req, close_sent, was_ready;
-	bool resume_wanted, work_wait;
+	bool resume_wanted;
 	/* the borrowed span being sealed */
 	const uint8_t *span;
 	size_t span_len, span_off;
@@ -97,7 +104,8 @@ struct ttls {
 	struct ttls_conn *conns;
 	uint32_t nconns;
 	struct ttls_conn *free, *pending;
-	struct ttls_conn *hs_head, *hs_tail;
+	struct ttls_conn *hold_head, *hold_tail;   /* oldest holder first */
+	struct ttls_conn *wait_head, *wait_tail;
 	struct poller poller;
 	struct https_stats stats;
 };
@@ -130,32 +138,74 @@ static void ttls_wake(struct ttls_conn *x)
 	loop_kick();
 }
 
-static void hs_unlink(struct ttls_conn *x)
+static void hold_unlink(struct ttls_conn *x)
 {
 	struct ttls *tt = x->tt;
-	if (!x->hs_prev && tt->hs_head != x)
+	if (!x->holding)
 		return;
-	if (x->hs_prev)
-		x->hs_prev->hs_next = x->hs_next;
+	if (x->hold_prev)
+		x->hold_prev->hold_next = x->hold_next;
 	else
-		tt->hs_head = x->hs_next;
-	if (x->hs_next)
-		x->hs_next->hs_prev = x->hs_prev;
+		tt->hold_head = x->hold_next;
+	if (x->hold_next)
+		x->hold_next->hold_prev = x->hold_prev;
 	else
-		tt->hs_tail = x->hs_prev;
-	x->hs_prev = x->hs_next = NULL;
+		tt->hold_tail = x->hold_prev;
+	x->hold_prev = x->hold_next = NULL;
+	x->holding = false;
 }
 
-static void hs_append(struct ttls_conn *x)
+/* Keeps the holder list in step with the engine (after each call). */
+static void hold_sync(struct ttls_conn *x)
 {
 	struct ttls *tt = x->tt;
-	x->hs_next = NULL;
-	x->hs_prev = tt->hs_tail;
-	if (tt->hs_tail)
-		tt->hs_tail->hs_next = x;
+	bool has = x->in_use && tls_conn_has_work(&x->tls);
+	if (has == x->holding)
+		return;
+	if (!has) {
+		hold_unlink(x);
+		return;
+	}
+	x->holding = true;
+	x->held_since_ns = time_now_ns();
+	x->hold_next = NULL;
+	x->hold_prev = tt->hold_tail;
+	if (tt->hold_tail)
+		tt->hold_tail->hold_next = x;
 	else
-		tt->hs_head = x;
-	tt->hs_tail = x;
+		tt->hold_head = x;
+	tt->hold_tail = x;
+}
+
+static void wait_append(struct ttls_conn *x)
+{
+	struct ttls *tt = x->tt;
+	if (x->waiting)
+		return;
+	x->waiting = true;
+	x->wait_next = NULL;
+	if (tt->wait_tail)
+		tt->wait_tail->wait_next = x;
+	else
+		tt->wait_head = x;
+	tt->wait_tail = x;
+}
+
+static void wait_unlink(struct ttls_conn *x)
+{
+	struct ttls *tt = x->tt;
+	if (!x->waiting)
+		return;
+	struct ttls_conn **pp = &tt->wait_head, *prev = NULL;
+	while (*pp && *pp != x) {
+		prev = *pp;
+		pp = &(*pp)->wait_next;
+	}
+	if (*pp)
+		*pp = x->wait_next;
+	if (tt->wait_tail == x)
+		tt->wait_tail = prev;
+	x->waiting = false;
 }
 
 static void ttls_finish_span(struct ttls_conn *x)
@@ -174,7 +224,8 @@ static void ttls_finish_span(struct ttls_conn *x)
 static void ttls_release(struct ttls_conn *x)
 {
 	struct ttls *tt = x->tt;
-	hs_unlink(x);
+	hold_unlink(x);
+	wait_unlink(x);
 	if (x->span)
 		ttls_finish_span(x);
 	if (x->stash)
@@ -212,21 +263,18 @@ static void ttls_fail(struct ttls_conn *x)
 		http_conn_closed(hc);
 }
 
-/* Evicts the oldest stalled handshake holding a work buffer; true if one
- * was. */
+/* Closes the connection that has held a work buffer longest, if for at
+ * least TTLS_EVICT_MIN_NS; true if one was. */
 static bool ttls_evict(struct ttls *tt, struct ttls_conn *self)
 {
-	uint64_t now = time_now_ns();
-	for (struct ttls_conn *y = tt->hs_head; y; y = y->hs_next) {
-		if (now - y->accepted_ns < TTLS_EVICT_MIN_NS)
-			return false;       /* the rest are younger */
-		if (y == self || !tls_conn_has_work(&y->tls))
-			continue;
-		tt->stats.evicted++;
-		ttls_fail(y);
-		return true;
-	}
-	return false;
+	struct ttls_conn *y = tt->hold_head;
+	if (y == self)
+		y = y->hold_next;
+	if (!y || time_now_ns() - y->held_since_ns < TTLS_EVICT_MIN_NS)
+		return false;
+	tt->stats.evicted++;
+	ttls_fail(y);
+	return true;
 }
 
 /* ---- output -------------------------------------------------------------------- */
@@ -465,6 +513,7 @@ static bool ttls_deliver_held_work(struct ttls_conn *x)
 		return false;
 	x->held = HELD_NONE;
 	tls_conn_plain_done(&x->tls);
+	hold_sync(x);
 	return true;
 }
 
@@ -498,21 +547,23 @@ static void ttls_input(struct ttls_conn *x, const uint8_t *data, size_t len, siz
 		off = x->held_rec_len;
 		*taken = off;
 		tls_conn_plain_done(&x->tls);
+	hold_sync(x);
 	}
 
 	while (off < len && x->in_use) {
 		struct tls_plain plain;
 		int r = tls_conn_input(&x->tls, p + off, len - off, &plain);
-		if (r == K_ENOMEM && ttls_evict(x->tt, x))
+		/* fresh input may evict; a waiter served from the FIFO does not
+		 * (the many waiters of a flood would take every eviction) */
+		if (r == K_ENOMEM && !x->retrying && ttls_evict(x->tt, x))
 			r = tls_conn_input(&x->tls, p + off, len - off, &plain);
 		if (r == K_ENOMEM) {
 			/* no work buffer free: TCP keeps the bytes */
 			x->tt->stats.work_waits++;
-			x->work_wait = true;
-			x->resume_wanted = true;
-			ttls_wake(x);
+			wait_append(x);
 			break;
 		}
+		hold_sync(x);
 		if (r < 0) {
 			ttls_fail(x);
 			return;
@@ -521,7 +572,6 @@ static void ttls_input(struct ttls_conn *x, const uint8_t *data, size_t len, siz
 		off += (size_t)r;
 		if (!x->was_ready && tls_conn_ready(&x->tls)) {
 			x->was_ready = true;
-			hs_unlink(x);
 			x->tt->stats.handshakes++;
 		}
 		ttls_flush(x);
@@ -546,6 +596,7 @@ static void ttls_input(struct ttls_conn *x, const uint8_t *data, size_t len, siz
 				return;
 			}
 			tls_conn_plain_done(&x->tls);
+	hold_sync(x);
 		}
 		if (plain.eof && !x->eof_given) {
 			x->eof_given = true;
@@ -573,6 +624,20 @@ static int ttls_poll(void *ctx)
 {
 	struct ttls *tt = ctx;
 	int work = 0;
+	/* one waiter per free work buffer, in arrival order */
+	while (tt->wait_head && tt->tls->free_work) {
+		struct ttls_conn *x = tt->wait_head;
+		tt->wait_head = x->wait_next;
+		if (!tt->wait_head)
+			tt->wait_tail = NULL;
+		x->waiting = false;
+		work++;
+		if (x->in_use && x->tc) {
+			x->retrying = true;
+			tcp_recv_resume(x->tc);
+			x->retrying = false;
+		}
+	}
 	struct ttls_conn *list = tt->pending;
 	tt->pending = NULL;
 	while (list) {
@@ -585,11 +650,6 @@ static int ttls_poll(void *ctx)
 		if (x->resume_wanted && x->tc) {
 			if (!ttls_flush(x))
 				continue;           /* writable() wakes it */
-			if (x->work_wait && !tt->tls->free_work) {
-				ttls_wake(x);       /* still no work buffer: next pass */
-				continue;
-			}
-			x->work_wait = false;
 			x->resume_wanted = false;
 			if (x->held == HELD_IN_WORK) {
 				if (!ttls_deliver_held_work(x))
@@ -674,15 +734,18 @@ static int on_accept(struct tcp_conn *c, void *arg)
 		return K_ENOMEM;
 	}
 	tt->free = x->next_free;
+	/* a released conn may still be linked in the poller's list */
 	struct ttls *keep = x->tt;
+	struct ttls_conn *next_pending = x->next_pending;
+	bool pending = x->pending;
 	memset(x, 0, sizeof *x);
 	x->tt = keep;
+	x->pending = pending;
+	x->next_pending = next_pending;
 	x->in_use = true;
 	x->tc = c;
 	x->hc = hc;
 	tls_conn_init(&x->tls, tt->tls);
-	x->accepted_ns = time_now_ns();
-	hs_append(x);
 	tt->stats.accepted++;
 	tcp_set_handlers(c, &ttls_handlers, x);
 	return K_OK;
