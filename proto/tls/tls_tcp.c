@@ -38,8 +38,9 @@
  *    HTTP engine call.
  *  - Work buffers: a connection holds one during its handshake and while
  *    a record is gathered across views. Input that needs one while the
- *    pool is empty first evicts the connection that has held one longest,
- *    if for at least TTLS_EVICT_MIN_NS (evicted): peers that start a
+ *    pool is empty first evicts a connection that has held one for at
+ *    least TTLS_EVICT_MIN_NS, from the client address that holds the most
+ *    (ttls_evict: fair between addresses; evicted): peers that start a
  *    handshake or a record and stall cannot keep the pool. Only fresh
  *    input evicts, never a waiter being served, so that the waiters of a
  *    flood cannot take every eviction from a new client. Failing that,
@@ -78,6 +79,7 @@ struct ttls_conn {
 	struct ttls_conn *hold_prev, *hold_next;   /* holding a work buffer */
 	struct ttls_conn *wait_next;               /* waiting for one */
 	uint64_t held_since_ns;
+	uint32_t peer;                             /* the client's address */
 	bool holding, waiting, retrying;
 	bool in_use, pending, want_writable, eof_seen, eof_given;
 	bool close_req, shut_req, close_sent, was_ready;
@@ -115,9 +117,12 @@ static struct ttls ttls_servers[HTTPS_MAX_SERVERS];
 /* Records are sealed here, then copied into TCP's send buffers. */
 static uint8_t ttls_scratch[TLS_REC_HDR + TLS_MAX_PLAINTEXT + TLS_REC_TAIL];
 
-/* A handshake that has held a work buffer this long may be evicted for
- * a new one when the pool is empty. */
-#define TTLS_EVICT_MIN_NS (1 * NS_PER_SEC)
+/* A connection that has held a work buffer this long may be evicted for
+ * another when the pool is empty: a handshake waits one round trip for
+ * the client's Finished, so this is longer than most round trips, and
+ * short enough that a flood converting old holders into new ones cannot
+ * keep every holder too young to evict. */
+#define TTLS_EVICT_MIN_NS (200 * NS_PER_MS)
 
 /* A record is not cut smaller than this to fit TCP's room (unless the
  * data is smaller): wait for writable() instead. */
@@ -263,17 +268,42 @@ static void ttls_fail(struct ttls_conn *x)
 		http_conn_closed(hc);
 }
 
-/* Closes the connection that has held a work buffer longest, if for at
- * least TTLS_EVICT_MIN_NS; true if one was. */
+/* Work buffers held by connections from addr (the holders are at most
+ * the pool's size). */
+static unsigned held_by(const struct ttls *tt, uint32_t addr, const struct ttls_conn *skip)
+{
+	unsigned n = 0;
+	for (const struct ttls_conn *y = tt->hold_head; y; y = y->hold_next)
+		n += y != skip && y->peer == addr;
+	return n;
+}
+
+/*
+ * Makes room for self: closes a connection that has held a work buffer
+ * for at least TTLS_EVICT_MIN_NS, from the client address holding the
+ * most (the oldest of those), and only when that address would still
+ * hold more than self's does then - max-min fairness between addresses:
+ * a flood from a few addresses cannot keep another client out, and its
+ * connections cannot evict each other. True if one was closed.
+ */
 static bool ttls_evict(struct ttls *tt, struct ttls_conn *self)
 {
-	struct ttls_conn *y = tt->hold_head;
-	if (y == self)
-		y = y->hold_next;
-	if (!y || time_now_ns() - y->held_since_ns < TTLS_EVICT_MIN_NS)
+	uint64_t now = time_now_ns();
+	unsigned mine = held_by(tt, self->peer, self), best_n = 0;
+	struct ttls_conn *best = NULL;
+	for (struct ttls_conn *y = tt->hold_head; y; y = y->hold_next) {
+		if (y == self || now - y->held_since_ns < TTLS_EVICT_MIN_NS)
+			continue;
+		unsigned n = held_by(tt, y->peer, NULL);
+		if (n > best_n) {
+			best = y;
+			best_n = n;
+		}
+	}
+	if (!best || best_n <= mine + 1)
 		return false;
 	tt->stats.evicted++;
-	ttls_fail(y);
+	ttls_fail(best);
 	return true;
 }
 
@@ -744,6 +774,8 @@ static int on_accept(struct tcp_conn *c, void *arg)
 	x->next_pending = next_pending;
 	x->in_use = true;
 	x->tc = c;
+	uint16_t pport;
+	tcp_get_peer(c, &x->peer, &pport);
 	x->hc = hc;
 	tls_conn_init(&x->tls, tt->tls);
 	tt->stats.accepted++;

@@ -67,8 +67,8 @@ def get(host, path, timeout=2.0, src=None, tls=None):
         line = buf.split(b"\r\n", 1)[0].split()
         code = int(line[1]) if len(line) > 1 else None
         return code, buf, time.monotonic() - t0
-    except (OSError, ValueError):
-        return None, b"", time.monotonic() - t0
+    except (OSError, ValueError) as e:
+        return None, type(e).__name__.encode(), time.monotonic() - t0
     finally:
         s.close()
 
@@ -85,13 +85,14 @@ def measure(host, path, seconds, cafile=None):
     codes = {}
     t0 = time.monotonic()
     while time.monotonic() < end:
-        code, _, dt = get(host, path, tls=tls)
+        code, buf, dt = get(host, path, tls=tls)
         lat.append(dt)
         if code == 200:
             ok += 1
         else:
             failed += 1
-            codes[code or "none"] = codes.get(code or "none", 0) + 1
+            why = code or "none(%s@%.1fs)" % (buf.decode(), time.monotonic() - t0)
+            codes[why] = codes.get(why, 0) + 1
     el = time.monotonic() - t0
     lat.sort()
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000 if lat else 0
@@ -106,9 +107,13 @@ def stats(host):
         return 1
     d = json.loads(buf.split(b"\r\n\r\n", 1)[1])
     pools = d["net"]["pools"]
-    print("in_use=%d bytes=%d total=%d active=%d capacity=%d" % (
+    t = d.get("tls")
+    extra = (" tls_handshakes=%d tls_bufs_free=%d tls_work_waits=%d tls_evicted=%d tls_failed=%d" % (
+        t["handshakes_full"] + t["handshakes_resumed"], t["work_bufs_free"], t["work_waits"],
+        t["evicted"], t["failed"])) if t else ""
+    print("in_use=%d bytes=%d total=%d active=%d capacity=%d%s" % (
         sum(p["in_use"] for p in pools), d["net"]["pools_in_use_bytes"],
-        sum(p["total"] for p in pools), d["http"]["active"], d["http"]["capacity"]))
+        sum(p["total"] for p in pools), d["http"]["active"], d["http"]["capacity"], extra))
     return 0
 
 

@@ -191,6 +191,7 @@ attack() {
 	echo "  $name: control load: $(tail -n 1 "$out/$name-control.log")"
 	echo "  $name: rate $r0 -> $r1 requests/s, p99 $(field "$m0" p99_ms) -> $(field "$m1" p99_ms) ms" \
 		"(before -> during; during: $(field "$m1" ok) ok, $(field "$m1" failed) failed: $(field "$m1" failures))"
+	echo "  $name: during: $s1"
 	echo "  $name: buffers in use $b0 -> $(field "$s1" in_use) -> $(field "$s2" in_use)" \
 		"($(field "$s0" bytes) -> $(field "$s1" bytes) -> $(field "$s2" bytes) bytes, of" \
 		"$(field "$s0" total); before -> during -> ${took} s after)"
