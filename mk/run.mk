@@ -28,7 +28,7 @@ run: $(BUILD)/native/$(APP)
 else
 run: $(KBUILD)/$(APP).elf
 	$(call run_banner,QEMU $(MACHINE) - quit with Ctrl-A then X)
-	@echo "  (https://localhost:$(HTTPS_PORT)/ is forwarded to port 443 for when TLS lands)"
+	@echo "  https://localhost:$(HTTPS_PORT)/           the same over TLS 1.3 (curl --cacert $(BUILD)/tls/dev/ca.pem)"
 	$(Q)MACHINE=$(MACHINE) ACCEL=$(ACCEL) NET=user \
 		HOSTFWD="tcp:127.0.0.1:$(HTTP_PORT)-:80,tcp:127.0.0.1:$(HTTPS_PORT)-:443" \
 		APPEND="$(RUN_ARGS)" tools/qemu.sh run $(KBUILD)/$(APP).elf
