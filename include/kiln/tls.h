@@ -56,11 +56,15 @@
 /* After the plaintext: the inner content type and the AEAD tag. */
 #define TLS_REC_TAIL (1u + 16u)
 #define TLS_REC_OVERHEAD (TLS_REC_HDR + TLS_REC_TAIL)
-/* A work buffer: one record being gathered, one handshake message being
- * reassembled (up to TLS_MAX_HS_MSG), and the server's flight. */
+/* A work buffer: the handshake's state (transcript, secrets: at most
+ * TLS_WORK_STATE bytes), one record being gathered, one handshake message
+ * being reassembled (up to TLS_MAX_HS_MSG), and the server's flight;
+ * rounded up to 64 so an array of them keeps every one aligned. */
 #define TLS_MAX_HS_MSG 8192u
 #define TLS_FLIGHT_MAX 8192u
-#define TLS_WORK_BUF (TLS_REC_HDR + TLS_MAX_CIPHERTEXT + TLS_MAX_HS_MSG + TLS_FLIGHT_MAX)
+#define TLS_WORK_STATE 2048u
+#define TLS_WORK_BUF ((TLS_WORK_STATE + TLS_REC_HDR + TLS_MAX_CIPHERTEXT + TLS_MAX_HS_MSG + \
+		       TLS_FLIGHT_MAX + 63u) & ~63u)
 /* Engine output after the handshake: alerts, KeyUpdate, tickets. */
 #define TLS_SMALL_OUT 512u
 #define TLS_MAX_CERTS 8u
@@ -159,7 +163,7 @@ struct tls_server_config {
 	uint64_t (*now_ms)(void);
 	/* Session tickets: lifetime (0: none issued or accepted), how often
 	 * the sealing key rotates (the previous key stays valid one more
-	 * period), tickets sent after each full handshake. */
+	 * period), tickets sent after each handshake (full or resumed). */
 	uint32_t ticket_lifetime_s;
 	uint32_t ticket_rotate_s;
 	unsigned tickets_per_handshake;
@@ -192,14 +196,16 @@ struct tls_server {
 	uint8_t ticket_key[2][32];     /* current, previous */
 	uint8_t ticket_key_id[2][4];
 	uint64_t ticket_key_born_ms;
+	uint8_t ticket_keys;           /* how many of ticket_key are valid */
+	uint8_t cookie_key[32];        /* HelloRetryRequest cookies */
 	bool aesni;
 };
 
 /*
  * Sets srv up with nbufs work buffers of TLS_WORK_BUF bytes at bufs
- * (caller-owned, kept for srv's life). K_EINVAL: no certificate, no
- * random source or clock, an unknown suite or group, a key that is not
- * usable.
+ * (caller-owned, kept for srv's life, 16-byte aligned). K_EINVAL: no
+ * certificate, no random source or clock, an unknown suite or group, a
+ * key that is not usable, bufs misaligned.
  */
 int tls_server_init(struct tls_server *srv, const struct tls_server_config *cfg,
 		    void *bufs, size_t nbufs);
@@ -238,6 +244,10 @@ struct tls_conn {
 	uint8_t alpn;                   /* index + 1 into cfg.alpn, 0: none */
 	uint8_t cert;                   /* index into cfg.certs */
 	bool resumed, hrr, ccs_seen, sent_close, got_close, early_skipping;
+	bool plain_in_work;             /* the last plain points into work */
+	bool established;               /* the client's Finished was right */
+	bool sni_matched;               /* the cert was chosen by SNI */
+	uint16_t max_plain;             /* what we send per record (RFC 8449) */
 	uint16_t group;
 	uint32_t early_skipped;
 	uint16_t empty_records;
@@ -248,6 +258,9 @@ struct tls_conn {
 	uint8_t res_secret[48];                 /* resumption master secret */
 	/* A record being gathered across views lives in work: */
 	uint32_t gather_len;
+	/* A post-handshake message (KeyUpdate) split across records. */
+	uint8_t hs_small[8];
+	uint8_t hs_small_len;
 	/* Engine output after the handshake. */
 	uint16_t small_len, small_off;
 	uint8_t small[TLS_SMALL_OUT];
@@ -270,7 +283,17 @@ struct tls_plain {
  * delivers it, then calls again with the rest. Negative: the connection
  * failed (K_EPROTO and friends); an alert is queued in the output, the
  * caller sends it and closes. The taken bytes may point into plain: the
- * caller keeps them until plain is delivered.
+ * caller keeps them until plain is delivered. plain stays valid until
+ * the next call on the connection (a record gathered across views is
+ * returned from the work buffer, which is given back on that call).
+ *
+ * K_ENOMEM: the connection needs a work buffer (its handshake starts, or
+ * a record is split across views) and the pool is empty; nothing was
+ * taken and nothing changed (counted in work_buf_exhausted): the caller
+ * may retry later, or close. 0 with nothing taken and no plain while the
+ * engine has output queued: the small output buffer is nearly full (a
+ * peer asking for KeyUpdates without reading); send it first.
+ * K_ECONNRESET: the peer sent a fatal alert (nothing is queued).
  */
 int tls_conn_input(struct tls_conn *c, uint8_t *data, size_t len, struct tls_plain *plain);
 
@@ -284,11 +307,17 @@ void tls_conn_output_done(struct tls_conn *c, size_t n);
 bool tls_conn_ready(const struct tls_conn *c);
 /*
  * Seals one record in place: rec[0..TLS_REC_HDR) is room for the header,
- * rec[TLS_REC_HDR..+len) the plaintext (len <= TLS_MAX_PLAINTEXT), and
+ * rec[TLS_REC_HDR..+len) the plaintext (len <= tls_conn_max_plain), and
  * TLS_REC_TAIL bytes after it room for the type and tag. Returns the
  * record's length (len + TLS_REC_OVERHEAD), or K_ENOTCONN/K_ECLOSED.
  */
 int tls_conn_seal(struct tls_conn *c, uint8_t *rec, size_t len);
+
+/* The most plaintext one sealed record may carry: TLS_MAX_PLAINTEXT, or
+ * less when the peer set a record_size_limit (RFC 8449). */
+size_t tls_conn_max_plain(const struct tls_conn *c);
+/* The connection holds a work buffer now (tests, counters). */
+bool tls_conn_has_work(const struct tls_conn *c);
 
 /* Queues a close_notify (once). */
 void tls_conn_close_notify(struct tls_conn *c);

@@ -71,6 +71,10 @@ void tls_hkdf_extract(unsigned alg, const uint8_t *salt, size_t salt_len, const 
  * out_len <= 255 * hash length. */
 void tls_hkdf_expand_label(unsigned alg, const uint8_t *secret, const char *label,
 			   const uint8_t *ctx, size_t ctx_len, uint8_t *out, size_t out_len);
+/* HKDF-Expand (RFC 5869) with a tls_hash_len(alg)-byte prk;
+ * out_len <= 255 * hash length. */
+void tls_hkdf_expand(unsigned alg, const uint8_t *prk, const uint8_t *info, size_t info_len,
+		     uint8_t *out, size_t out_len);
 /* Derive-Secret(secret, label, messages) with the transcript hash given. */
 void tls_derive_secret(unsigned alg, const uint8_t *secret, const char *label,
 		       const uint8_t *transcript_hash, uint8_t *out);
@@ -79,6 +83,10 @@ void tls_derive_secret(unsigned alg, const uint8_t *secret, const char *label,
 
 /* Keys and IV from a traffic secret (RFC 8446 7.3); seq to 0. */
 void tls_aead_init(struct tls_aead *a, unsigned suite, const uint8_t *secret);
+/* The same from a raw key (the suite's key_len bytes) and IV, for
+ * known-answer tests; tls_aead_init is this after the key schedule. */
+void tls_aead_init_keys(struct tls_aead *a, unsigned suite, const uint8_t *key,
+			const uint8_t iv[12]);
 /* Wipes the keys. */
 void tls_aead_clear(struct tls_aead *a);
 /* Encrypts data[0..len) in place with aad and the next sequence number;
@@ -118,6 +126,16 @@ size_t tls_kex_share_len(uint16_t group);
 int tls_kex(uint16_t group, const uint8_t rnd[64], const uint8_t *peer, size_t peer_len,
 	    uint8_t *pub, size_t *pub_len, uint8_t *secret, size_t *secret_len);
 
+/*
+ * tls_kex with the private key given instead of made from random bytes
+ * (known-answer tests): X25519 a 32-byte scalar as RFC 7748 writes it
+ * (little-endian, clamped here); P-256/P-384 a big-endian scalar in
+ * [1, n-1] of the curve's length. tls_kex is this with the scalar from rnd.
+ */
+int tls_kex_priv(uint16_t group, const uint8_t *priv, size_t priv_len, const uint8_t *peer,
+		 size_t peer_len, uint8_t *pub, size_t *pub_len, uint8_t *secret,
+		 size_t *secret_len);
+
 /* ---- signatures ------------------------------------------------------------- */
 
 enum tls_sigalg {
@@ -137,6 +155,11 @@ enum tls_sigalg {
  */
 int tls_sign(const struct tls_cert *cert, uint16_t sigalg, const uint8_t *msg, size_t msg_len,
 	     const uint8_t rnd[64], uint8_t *sig, size_t sig_cap);
+
+/* Tests: when set, AEAD keys made afterwards and ChaCha20-Poly1305 calls
+ * use BearSSL's portable constant-time code (aes_ct64, ghash_ctmul64,
+ * chacha20_ct, poly1305_ctmul) even on a CPU with AES-NI/PCLMUL/SSE2. */
+extern bool tls_crypto_force_portable;
 
 /* Wipes n bytes in a way the compiler keeps. */
 void tls_wipe(void *p, size_t n);
