@@ -207,6 +207,13 @@ sc() {
 		-CAfile "$ca" -verify_return_error -ign_eof "$@" 2>&1
 }
 
+# The checks verify chains against the development CA: a build baked
+# with TLS_CERT/TLS_KEY fails them, so say why first.
+if [ -f "$BUILD/tls/sources" ] && ! grep -q "^$dev/ecdsa.pem $dev/ecdsa.key $dev/rsa.pem $dev/rsa.key\$" \
+	"$BUILD/tls/sources"; then
+	bad dev-set "the baked certificates are not the development set ($(cat "$BUILD/tls/sources")); rebuild without TLS_CERT/TLS_KEY"
+fi
+
 server_missing=""
 if [ ! -x "$serve" ]; then
 	server_missing="$serve was not built (make tls-build)"
