@@ -44,7 +44,7 @@ include mk/hostile.mk
 
 all: $(foreach a,$(APPS),$(KBUILD)/$(a).elf)
 
-test: deps all $(KBUILD)/selftest.elf hosted-tests $(HBUILD)/udpecho-tap fuzz-build
+test: deps all $(KBUILD)/selftest.elf hosted-tests $(HBUILD)/udpecho-tap fuzz-build tls-build
 	$(Q)BUILD=$(BUILD) ARCH=$(ARCH) tests/run.sh
 
 clean:

@@ -4,6 +4,8 @@
 # "N passed, N failed, N skipped". The stages, in order:
 #   1. hosted unit tests (cmocka, ASan/UBSan): every test binary built
 #      from tests/unit/test_*.c, and the TCP simulation (tests/sim)
+#   1b. TLS 1.3: the engine on Linux sockets against openssl s_client,
+#      curl and gnutls-cli over loopback, and certbake's refusals (tests/tls)
 #   2. in-guest self-tests and expected faults on microvm and q35
 #   3. the tap-hosted runner against Linux (tests/hosted)
 #   4. the native runner over loopback (tests/native)
@@ -63,6 +65,11 @@ for t in "$BUILD"/hosted/tests/test_*; do
 	echo "$name: $p passed, $f failed"
 	add "$p" "$f" "$name"
 done
+
+echo "== TLS 1.3 against real clients (tests/tls)"
+out=$(BUILD=$BUILD tests/tls/run.sh 2>&1)
+echo "$out" | grep -E '^(ok|FAIL|SKIP)|^    \|' | sed 's/^/  /'
+counted tls "$out" && echo "$out" | grep '^tls: '
 
 echo "== in-guest self-tests"
 out=$(tests/guest/run.sh "$BUILD/$ARCH/selftest.elf")

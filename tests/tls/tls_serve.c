@@ -101,7 +101,8 @@ static unsigned keyupdate_after;
 static volatile sig_atomic_t got_term, got_usr1;
 
 static struct {
-	uint64_t accepted, closed, requests, failed, timeouts, deferred;
+	uint64_t accepted, closed, requests, failed, deferred;
+	uint64_t timeouts[3];            /* handshake, idle, drain */
 } st;
 
 /* ---- platform ---------------------------------------------------------------- */
@@ -600,13 +601,14 @@ static void print_stats(void)
 	for (i = 0; i < MAX_CONNS; i++)
 		open += conns[i].st != C_FREE;
 	fprintf(stderr, "tls_serve stats: conns=%llu open=%u requests=%llu failed=%llu "
-		"timeouts=%llu deferred=%llu handshakes_full=%llu handshakes_resumed=%llu "
+		"timeouts=%llu/%llu/%llu deferred=%llu handshakes_full=%llu handshakes_resumed=%llu "
 		"hrr_sent=%llu handshakes_failed=%llu tickets_sent=%llu tickets_bad=%llu "
 		"early_data_skipped=%llu keyupdates_in=%llu keyupdates_out=%llu "
 		"records_in=%llu records_out=%llu work_buf_exhausted=%llu bad_records=%llu "
 		"work_bufs=%u/%u",
 		(unsigned long long)st.accepted, open, (unsigned long long)st.requests,
-		(unsigned long long)st.failed, (unsigned long long)st.timeouts,
+		(unsigned long long)st.failed, (unsigned long long)st.timeouts[0],
+		(unsigned long long)st.timeouts[1], (unsigned long long)st.timeouts[2],
 		(unsigned long long)st.deferred, (unsigned long long)s->handshakes_full,
 		(unsigned long long)s->handshakes_resumed, (unsigned long long)s->hrr_sent,
 		(unsigned long long)s->handshakes_failed, (unsigned long long)s->tickets_sent,
@@ -824,6 +826,7 @@ int main(int argc, char **argv)
 		for (k = 0; k < MAX_CONNS; k++) {
 			struct conn *c = &conns[k];
 			uint64_t limit;
+			unsigned which;
 
 			if (c->st == C_FREE)
 				continue;
@@ -831,11 +834,11 @@ int main(int argc, char **argv)
 				service(c);
 			if (c->st == C_FREE)
 				continue;
-			limit = c->st == C_DRAIN ? DRAIN_TIMEOUT_MS :
-				c->tc_live && tls_conn_ready(&c->tc) ? IDLE_TIMEOUT_MS :
+			which = c->st == C_DRAIN ? 2 : c->tc_live && tls_conn_ready(&c->tc) ? 1 : 0;
+			limit = which == 2 ? DRAIN_TIMEOUT_MS : which == 1 ? IDLE_TIMEOUT_MS :
 				HANDSHAKE_TIMEOUT_MS;
 			if (t - c->last_ms > limit) {
-				st.timeouts++;
+				st.timeouts[which]++;
 				conn_free(c);
 			}
 		}
