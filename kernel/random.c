@@ -47,6 +47,8 @@ struct random_core {
 };
 
 static struct random_core random_cores[MAX_CPUS];
+/* Bytes of hardware entropy mixed in so far (boot words, virtio-rng). */
+static uint32_t random_hw_bytes;
 static uint8_t random_share[MAX_CPUS][RANDOM_SHARE];
 
 struct random_seed {
@@ -91,6 +93,7 @@ static void random_seed_core(struct random_core *c, unsigned cpu)
 	c->since_reseed = 0;
 
 	if (cpu == 0) {
+		random_hw_bytes += s.nhw * (uint32_t)sizeof s.hw[0];
 		if (s.nhw > 0)
 			log_info("random: HMAC-DRBG(SHA-256) seeded from %u hardware words "
 				 "(RDSEED/RDRAND) and %u cycle-jitter samples",
@@ -165,7 +168,13 @@ void random_add_entropy(const void *buf, size_t len)
 	br_hmac_drbg_update(&c->drbg, buf, len);
 	br_hmac_drbg_update(&c->drbg, &t, sizeof t);
 	c->since_reseed = 0;
+	random_hw_bytes += len > 4096 ? 4096 : (uint32_t)len;
 	log_debug("random: %zu bytes of entropy mixed in", len);
+}
+
+bool random_is_strong(void)
+{
+	return random_hw_bytes >= 32;
 }
 
 static void random_init(void)

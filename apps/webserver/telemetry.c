@@ -487,6 +487,24 @@ int telemetry_metrics(struct http_req *req, void *arg)
 			if (ts->alerts_sent[a])
 				out_printf(&o, "kiln_tls_alerts_sent_total{alert=\"%s\"} %llu\n",
 					   tls_alert_name(a), (unsigned long long)ts->alerts_sent[a]);
+		out_printf(&o, "# HELP kiln_tls_alerts_received_total TLS alerts received, by "
+			   "description.\n# TYPE kiln_tls_alerts_received_total counter\n");
+		for (unsigned a = 0; a < 256; a++)
+			if (ts->alerts_received[a])
+				out_printf(&o, "kiln_tls_alerts_received_total{alert=\"%s\"} %llu\n",
+					   tls_alert_name(a), (unsigned long long)ts->alerts_received[a]);
+		out_printf(&o, "# HELP kiln_tls_suite_handshakes_total Handshakes by cipher suite.\n"
+			   "# TYPE kiln_tls_suite_handshakes_total counter\n");
+		for (unsigned i = 0; i < web_tls.cfg.nsuites; i++)
+			out_printf(&o, "kiln_tls_suite_handshakes_total{suite=\"%s\"} %llu\n",
+				   tls_suite_name(web_tls.cfg.suites[i]),
+				   (unsigned long long)ts->suites[i]);
+		out_printf(&o, "# HELP kiln_tls_group_handshakes_total Handshakes by key-exchange "
+			   "group.\n# TYPE kiln_tls_group_handshakes_total counter\n");
+		for (unsigned i = 0; i < web_tls.cfg.ngroups; i++)
+			out_printf(&o, "kiln_tls_group_handshakes_total{group=\"%s\"} %llu\n",
+				   tls_group_name(web_tls.cfg.groups[i]),
+				   (unsigned long long)ts->groups[i]);
 	}
 	metric(&o, "kiln_http_requests_total", C, "HTTP requests parsed.", hs->requests);
 	metric(&o, "kiln_http_responses_total", C, "HTTP responses sent.", hs->responses);

@@ -11,6 +11,9 @@
  *
  * Rules: set up in app_main (web_tls_init) and on network-up
  * (web_tls_listen); the ticket key rotates from a timer on the loop.
+ * HTTPS does not start before the DRBG has hardware entropy
+ * (random_is_strong: RDSEED/RDRAND at boot or virtio-rng): it waits up to
+ * WEB_TLS_ENTROPY_WAIT_MS for it, then stays off with an error.
  */
 #include <stdint.h>
 
@@ -25,6 +28,7 @@
 
 #define WEB_HTTPS_PORT 443
 #define WEB_TLS_BACKLOG 1024
+#define WEB_TLS_ENTROPY_WAIT_MS 10000
 
 static uint32_t opt_tls = 1;
 static uint32_t opt_work_bufs = 32;
@@ -43,6 +47,9 @@ CMDLINE_OPTION(tls_rotate_s, .key = "tls_rotate_s", .type = CMDLINE_U32, .value 
 struct tls_server web_tls;
 static bool web_tls_on;
 static struct timer web_tls_timer;
+static struct timer web_tls_entropy_timer;
+static struct net_if *web_tls_nif;
+static uint32_t web_tls_waited_ms;
 
 static uint64_t web_now_ms(void)
 {
@@ -96,10 +103,31 @@ void web_tls_init(void)
 	timer_arm_in(&web_tls_timer, 10 * NS_PER_SEC);
 }
 
+static void web_tls_entropy_check(struct timer *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	web_tls_listen(web_tls_nif);
+}
+
 void web_tls_listen(struct net_if *nif)
 {
 	if (!web_tls_on)
 		return;
+	if (!random_is_strong()) {
+		if (web_tls_waited_ms >= WEB_TLS_ENTROPY_WAIT_MS) {
+			log_error("webserver: no hardware entropy (RDRAND, RDSEED or virtio-rng) "
+				  "after %u ms: HTTPS off", web_tls_waited_ms);
+			return;
+		}
+		if (!web_tls_waited_ms)
+			log_info("webserver: https waits for hardware entropy");
+		web_tls_nif = nif;
+		web_tls_waited_ms += 100;
+		timer_init(&web_tls_entropy_timer, web_tls_entropy_check, NULL);
+		timer_arm_in(&web_tls_entropy_timer, 100 * NS_PER_MS);
+		return;
+	}
 	int r = http_listen_tls(&web_srv, &web_tls, nif, WEB_HTTPS_PORT, WEB_TLS_BACKLOG);
 	if (r < 0)
 		log_error("webserver: https on port %d: %s", WEB_HTTPS_PORT, kiln_strerror(r));

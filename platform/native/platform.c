@@ -180,6 +180,11 @@ uint64_t random_u64(void)
 	return v;
 }
 
+bool random_is_strong(void)
+{
+	return true;
+}
+
 void random_add_entropy(const void *buf, size_t len)
 {
 	(void)buf;

@@ -245,8 +245,26 @@ static void ttls_release(struct ttls_conn *x)
 	tt->free = x;
 }
 
+/* After a failure: the alert goes out, then the FIN; what the peer still
+ * sends is read and dropped, so that unread data does not turn the close
+ * into a reset that would destroy the alert (RFC 9293 3.10.4). The peer's
+ * FIN, or a few silent seconds, end it. */
+static size_t drain_recv(struct tcp_conn *c, const uint8_t *data, size_t len, void *arg)
+{
+	(void)arg;
+	if (!data)
+		tcp_close(c);
+	return len;
+}
+
+static const struct tcp_handlers ttls_drain_handlers = {
+	.recv = drain_recv,
+};
+
+#define TTLS_DRAIN_LINGER_NS (5 * NS_PER_SEC)
+
 /* The TLS connection failed or ended: send what the engine queued (its
- * alert), close TCP, tell HTTP. */
+ * alert), end TCP, tell HTTP. */
 static void ttls_fail(struct ttls_conn *x)
 {
 	struct http_conn *hc = x->hc;
@@ -262,8 +280,11 @@ static void ttls_fail(struct ttls_conn *x)
 	}
 	x->tc = NULL;
 	ttls_release(x);
-	if (tc)
-		tcp_close(tc);
+	if (tc) {
+		tcp_set_handlers(tc, &ttls_drain_handlers, NULL);
+		tcp_shutdown(tc);
+		tcp_set_keepalive(tc, true, TTLS_DRAIN_LINGER_NS, NS_PER_SEC, 1);
+	}
 	if (hc)
 		http_conn_closed(hc);
 }
@@ -596,6 +617,7 @@ static void ttls_input(struct ttls_conn *x, const uint8_t *data, size_t len, siz
 		hold_sync(x);
 		if (r < 0) {
 			ttls_fail(x);
+			*taken = len;       /* drained from here on */
 			return;
 		}
 		size_t start = off;
