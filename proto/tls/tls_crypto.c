@@ -38,6 +38,8 @@
  *    seeded with all 64 bytes, so a key is a function of rnd alone.
  *    Peer shares must have the exact length and be valid points (BearSSL
  *    checks the curve equation); an all-zero X25519 result is refused.
+ *    Our share may be written over the peer's. On an error the secret
+ *    (the group's length of it) is wiped and both lengths are 0.
  *  - An RSA signature is checked with the public key before it is handed
  *    out (a faulty CRT computation would give the key away).
  *  - No allocation, no VLAs; buffers on the stack stay small (the
@@ -532,9 +534,12 @@ static int kex_x25519(const uint8_t *priv, const uint8_t *peer, uint8_t *pub, ui
 	const br_ec_impl *impl = &br_ec_c25519_m31;
 	/* BearSSL's Curve25519 takes the scalar as RFC 7748 writes it
 	 * (little-endian) and clamps it itself. */
+	uint8_t pt[32];
+	memcpy(pt, peer, 32);           /* before pub is written: they may overlap */
 	size_t n = impl->mulgen(pub, priv, 32, BR_EC_curve25519);
-	memcpy(secret, peer, 32);
-	uint32_t ok = impl->mul(secret, 32, priv, 32, BR_EC_curve25519);
+	uint32_t ok = impl->mul(pt, 32, priv, 32, BR_EC_curve25519);
+	memcpy(secret, pt, 32);
+	tls_wipe(pt, sizeof pt);
 	uint8_t any = 0;
 	for (int i = 0; i < 32; i++)
 		any |= secret[i];
@@ -590,7 +595,8 @@ int tls_kex_priv(uint16_t group, const uint8_t *priv, size_t priv_len, const uin
 		err = kex_nist(group, priv, priv_len, peer, pub, pub_len, secret, secret_len);
 	}
 	if (err != K_OK) {
-		tls_wipe(secret, TLS_KEX_SECRET_MAX);
+		/* what may have been written: the group's secret length */
+		tls_wipe(secret, group == TLS_GROUP_SECP384R1 ? 48 : want ? 32 : 0);
 		*pub_len = 0;
 		*secret_len = 0;
 	}

@@ -12,7 +12,8 @@
  *    nonce XOR, tampered tags, ciphertext and additional data, and
  *    try_open leaving the data as it was;
  *  - X25519 (RFC 7748 6.1, RFC 8448), P-256 and P-384 (RFC 5903 8.1,
- *    8.2), agreement of random keys, refusal of bad shares;
+ *    8.2), agreement of random keys, keys as functions of the random
+ *    bytes, refusal of bad shares;
  *  - ECDSA P-256 checked by BearSSL's verifier, RSA-PSS checked by an
  *    EMSA-PSS-VERIFY (RFC 8017 9.1.2) written here over the raw public
  *    operation, with keys generated from a fixed seed.
@@ -473,6 +474,30 @@ static void test_roundtrip_all_suites(void **state)
 	}
 }
 
+/* tls_aead_init is the suite's key and IV by HKDF-Expand-Label with the
+ * suite's hash (RFC 8446 7.3), then tls_aead_init_keys. */
+static void test_aead_init_from_secret(void **state)
+{
+	(void)state;
+	uint8_t secret[48], key[32], iv[12], p1[50], p2[50], t1[16], t2[16];
+	for (unsigned s = 1; s <= TLS_NSUITES; s++) {
+		const struct tls_suite *su = &tls_suites[s];
+		fill(secret, sizeof secret, 300 + s);
+		tls_hkdf_expand_label(su->hash, secret, "key", NULL, 0, key, su->key_len);
+		tls_hkdf_expand_label(su->hash, secret, "iv", NULL, 0, iv, 12);
+		struct tls_aead a, b;
+		tls_aead_init(&a, s, secret);
+		tls_aead_init_keys(&b, s, key, iv);
+		assert_memory_equal(a.iv, iv, 12);
+		fill(p1, sizeof p1, 1);
+		memcpy(p2, p1, sizeof p1);
+		tls_aead_seal(&a, p1, 5, p1 + 5, sizeof p1 - 5, t1);
+		tls_aead_seal(&b, p2, 5, p2 + 5, sizeof p2 - 5, t2);
+		assert_memory_equal(p1, p2, sizeof p1);
+		assert_memory_equal(t1, t2, 16);
+	}
+}
+
 /* The per-record nonce is the IV XOR the padded sequence number: a
  * state at seq s seals exactly as one at seq 0 whose IV has s XORed into
  * its last 8 bytes. */
@@ -711,6 +736,14 @@ static void kex_kat(uint16_t group, const char *priv_hex, const char *peer_hex,
 	assert_hex(secret, sec_len, secret_hex);
 }
 
+#define P256_I "c88f01f510d9ac3f70a292daa2316de544e9aab8afe84049c62a9c57862d1433"
+#define P256_GI "04dad0b65394221cf9b051e1feca5787d098dfe637fc90b9ef945d0c3772581180" \
+		"5271a0461cdb8252d61f1c456fa3e59ab1f45b33accf5f58389e0577b8990bb3"
+#define P256_R "c6ef9c5d78ae012a011164acb397ce2088685d8f06bf9be0b283ab46476bee53"
+#define P256_GR "04d12dfb5289c8d4f81208b70270398c342296970a0bccb74c736fc7554494bf63" \
+		"56fbf3ca366cc23e8157854c13c58d6aac23f046ada30f8353e74f33039872ab"
+#define P256_Z "d6840f6b42f6edafd13116e0e12565202fef8e9ece7dce03812464d04b9442de"
+
 #define X_ALICE_PRIV "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"
 #define X_ALICE_PUB "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"
 #define X_BOB_PRIV "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb"
@@ -738,15 +771,20 @@ static void test_x25519_rfc7748(void **state)
 			 K_OK);
 	assert_hex(pub, pub_len, X_ALICE_PUB);
 	assert_hex(secret, sec_len, X_SHARED);
+	/* our share may be written over the peer's */
+	unhex(X_BOB_PUB, pub);
+	assert_int_equal(tls_kex(TLS_GROUP_X25519, rnd, pub, 32, pub, &pub_len, secret, &sec_len),
+			 K_OK);
+	assert_hex(pub, pub_len, X_ALICE_PUB);
+	assert_hex(secret, sec_len, X_SHARED);
+	uint8_t priv[32];
+	size_t n = unhex(P256_GR, pub);
+	unhex(P256_I, priv);
+	assert_int_equal(tls_kex_priv(TLS_GROUP_SECP256R1, priv, 32, pub, n, pub, &pub_len, secret,
+				      &sec_len), K_OK);
+	assert_hex(pub, pub_len, P256_GI);
+	assert_hex(secret, sec_len, P256_Z);
 }
-
-#define P256_I "c88f01f510d9ac3f70a292daa2316de544e9aab8afe84049c62a9c57862d1433"
-#define P256_GI "04dad0b65394221cf9b051e1feca5787d098dfe637fc90b9ef945d0c3772581180" \
-		"5271a0461cdb8252d61f1c456fa3e59ab1f45b33accf5f58389e0577b8990bb3"
-#define P256_R "c6ef9c5d78ae012a011164acb397ce2088685d8f06bf9be0b283ab46476bee53"
-#define P256_GR "04d12dfb5289c8d4f81208b70270398c342296970a0bccb74c736fc7554494bf63" \
-		"56fbf3ca366cc23e8157854c13c58d6aac23f046ada30f8353e74f33039872ab"
-#define P256_Z "d6840f6b42f6edafd13116e0e12565202fef8e9ece7dce03812464d04b9442de"
 
 #define P384_I "099f3c7034d4a2c699884d73a375a67f7624ef7c6b3c0f160647b67414dce655" \
 	       "e35b538041e649ee3faef896783ab194"
@@ -799,6 +837,32 @@ static void test_kex_agreement(void **state)
 	}
 }
 
+/* X25519 takes its scalar from rnd[0..32); the NIST curves' scalars
+ * depend on all 64 bytes. */
+static void test_kex_uses_rnd(void **state)
+{
+	(void)state;
+	static const uint16_t groups[] = { TLS_GROUP_X25519, TLS_GROUP_SECP256R1,
+					   TLS_GROUP_SECP384R1 };
+	static const char *const any_share[] = { X_BOB_PUB, P256_GR, P384_GR };
+	for (int g = 0; g < 3; g++) {
+		uint8_t rnd[64], any[97], p1[97], p2[97], s1[48], s2[48];
+		size_t n = unhex(any_share[g], any), l1, l2, sl1, sl2;
+		fill(rnd, sizeof rnd, 77);
+		assert_int_equal(tls_kex(groups[g], rnd, any, n, p1, &l1, s1, &sl1), K_OK);
+		for (size_t i = 0; i < 64; i += 9) {
+			rnd[i] ^= 0x20;
+			assert_int_equal(tls_kex(groups[g], rnd, any, n, p2, &l2, s2, &sl2), K_OK);
+			assert_int_equal(l1, l2);
+			if (groups[g] == TLS_GROUP_X25519 && i >= 32)
+				assert_memory_equal(p1, p2, l1);
+			else
+				assert_memory_not_equal(p1, p2, l1);
+			rnd[i] ^= 0x20;
+		}
+	}
+}
+
 static void expect_kex_fail(uint16_t group, const uint8_t *peer, size_t peer_len)
 {
 	uint8_t rnd[64], pub[97], secret[48];
@@ -809,8 +873,10 @@ static void expect_kex_fail(uint16_t group, const uint8_t *peer, size_t peer_len
 			 K_EINVAL);
 	assert_int_equal(pub_len, 0);
 	assert_int_equal(sec_len, 0);
+	/* what may have been written is wiped, nothing beyond */
+	size_t wiped = group == TLS_GROUP_SECP384R1 ? 48 : tls_kex_share_len(group) ? 32 : 0;
 	for (size_t i = 0; i < sizeof secret; i++)
-		assert_int_equal(secret[i], 0);
+		assert_int_equal(secret[i], i < wiped ? 0 : 0x5a);
 }
 
 static void test_kex_rejects(void **state)
@@ -1088,6 +1154,7 @@ int main(void)
 		cmocka_unit_test_setup(test_aead_kats, reset_portable),
 		cmocka_unit_test_setup(test_aead_kats_portable, reset_portable),
 		cmocka_unit_test_setup(test_roundtrip_all_suites, reset_portable),
+		cmocka_unit_test_setup(test_aead_init_from_secret, reset_portable),
 		cmocka_unit_test_setup(test_nonce_xor, reset_portable),
 		cmocka_unit_test_setup(test_sequence, reset_portable),
 		cmocka_unit_test_setup(test_tamper, reset_portable),
@@ -1097,6 +1164,7 @@ int main(void)
 		cmocka_unit_test_setup(test_x25519_rfc7748, reset_portable),
 		cmocka_unit_test_setup(test_nist_rfc5903, reset_portable),
 		cmocka_unit_test_setup(test_kex_agreement, reset_portable),
+		cmocka_unit_test_setup(test_kex_uses_rnd, reset_portable),
 		cmocka_unit_test_setup(test_kex_rejects, reset_portable),
 		cmocka_unit_test_setup(test_ecdsa, reset_portable),
 		cmocka_unit_test_setup(test_rsa_pss, reset_portable),
