@@ -309,7 +309,8 @@ bool tls_conn_ready(const struct tls_conn *c);
  * Seals one record in place: rec[0..TLS_REC_HDR) is room for the header,
  * rec[TLS_REC_HDR..+len) the plaintext (len <= tls_conn_max_plain), and
  * TLS_REC_TAIL bytes after it room for the type and tag. Returns the
- * record's length (len + TLS_REC_OVERHEAD), or K_ENOTCONN/K_ECLOSED.
+ * record's length (len + TLS_REC_OVERHEAD), or K_ENOTCONN/K_ECLOSED, or
+ * K_EMSGSIZE when len is over tls_conn_max_plain.
  */
 int tls_conn_seal(struct tls_conn *c, uint8_t *rec, size_t len);
 

@@ -409,6 +409,12 @@ else
 		'^suite=TLS_CHACHA20_POLY1305_SHA256 ' '^path=/gnutls-chacha$'
 	out=$(gc /gnutls-p384 NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-SECP384R1)
 	expect gnutls-cli-p384 "$out" '^group=.*\(0x0018\)' '^path=/gnutls-p384$'
+	# record_size_limit 512 (RFC 8449): an 800-byte response in records
+	# of at most 512 bytes, reassembled whole.
+	out=$( { req /pad-rsl; sleep 2; } | timeout 20 gnutls-cli --x509cafile "$ca" \
+		--priority NORMAL:-VERS-ALL:+VERS-TLS1.3 --recordsize 512 --sni-hostname localhost \
+		-p "$P" 127.0.0.1 2>&1)
+	expect gnutls-cli-record-size-limit "$out" '^path=/pad-rsl$' '^pad=x{300,}$'
 fi
 
 # Malformed openings get an alert or a close, and the server goes on.

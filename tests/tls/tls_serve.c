@@ -19,6 +19,8 @@
  *   hrr=no
  *   request=1                        (requests answered on this connection)
  *   path=/
+ *   pad=xxx...                       (only for paths starting /pad: a body
+ *                                     of about 700 bytes)
  *
  * and keeps the connection alive (unless the request says
  * "Connection: close", or is HTTP/1.0 without keep-alive). SIGUSR1
@@ -67,7 +69,7 @@
 #define REQ_CAP (2 * TLS_MAX_PLAINTEXT)
 #define REQ_MAX_HEAD 8192              /* a request head longer than this: closed */
 #define WBUF_CAP 16384
-#define RESP_MAX 1024                  /* one response, sealed */
+#define RESP_MAX 4096                  /* room for one response, sealed */
 #define HANDSHAKE_TIMEOUT_MS 10000
 #define IDLE_TIMEOUT_MS 60000
 #define DRAIN_TIMEOUT_MS 1000
@@ -316,7 +318,8 @@ static const char *key_name(enum tls_key_type t)
 /* Seals the response to the request of head[0..len) into wbuf. */
 static void respond(struct conn *c, const char *head, size_t len)
 {
-	char path[256] = "?", body[768];
+	char path[256] = "?", body[768], text[1024];
+	size_t off, chunk = 0, maxp;
 	const char *sp1, *sp2, *alpn;
 	uint8_t *rec;
 	bool http10, keep = false, close = false;
@@ -363,20 +366,48 @@ static void respond(struct conn *c, const char *head, size_t len)
 			c->tc.hrr ? "yes" : "no", c->nreq, path);
 	if (blen < 0 || blen >= (int)sizeof body)
 		blen = (int)sizeof body - 1;
-	rec = c->wbuf + c->wlen;
-	n = snprintf((char *)rec + TLS_REC_HDR, RESP_MAX - TLS_REC_OVERHEAD,
+	/* /pad: a body of about 700 bytes (more than a small record). */
+	if (!strncmp(path, "/pad", 4) && blen < 600) {
+		int k = 700 - blen - 6;
+
+		blen += snprintf(body + blen, sizeof body - (size_t)blen, "pad=%.*s\n", k,
+				 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+	}
+	n = snprintf(text, sizeof text,
 		     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
 		     "Connection: %s\r\n\r\n%.*s",
 		     blen, c->close_after ? "close" : "keep-alive", blen, body);
-	if (n < 0 || n >= (int)(RESP_MAX - TLS_REC_OVERHEAD))
-		n = (int)(RESP_MAX - TLS_REC_OVERHEAD) - 1;
-	r = tls_conn_seal(&c->tc, rec, (size_t)n);
-	if (r < 0) {
-		fprintf(stderr, "tls_serve: tls_conn_seal: %d\n", r);
-		c->close_after = true;
-		return;
+	if (n < 0 || n >= (int)sizeof text)
+		n = (int)sizeof text - 1;
+	/* As many records as the peer's record_size_limit asks for. */
+	maxp = tls_conn_max_plain(&c->tc);
+	for (off = 0; off < (size_t)n; off += chunk) {
+		chunk = (size_t)n - off < maxp ? (size_t)n - off : maxp;
+		if (WBUF_CAP - c->wlen < chunk + TLS_REC_OVERHEAD) {
+			fprintf(stderr, "tls_serve: response does not fit\n");
+			c->close_after = true;
+			return;
+		}
+		rec = c->wbuf + c->wlen;
+		memcpy(rec + TLS_REC_HDR, text + off, chunk);
+		r = tls_conn_seal(&c->tc, rec, chunk);
+		if (r < 0) {
+			fprintf(stderr, "tls_serve: tls_conn_seal: %d\n", r);
+			c->close_after = true;
+			return;
+		}
+		c->wlen += (size_t)r;
 	}
-	c->wlen += (size_t)r;
 	if (keyupdate_after && c->nreq == keyupdate_after)
 		c->ku_due = true;
 }
@@ -430,7 +461,7 @@ static int feed(struct conn *c)
 		/* A connection without a work buffer needs one for a record
 		 * that does not arrive whole (and for the handshake): wait for
 		 * one rather than fail when the pool is empty. */
-		if (c->tc.work == NULL && srv.stats.work_bufs_total != 0 &&
+		if (!tls_conn_has_work(&c->tc) && srv.stats.work_bufs_total != 0 &&
 		    srv.stats.work_bufs_free == 0) {
 			st.deferred++;
 			return 1;

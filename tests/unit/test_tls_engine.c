@@ -406,6 +406,8 @@ static void test_rsa_pss(void **state)
 	all_bufs_back();
 }
 
+static void send_fake_early(int n, size_t len);
+
 static void test_hrr(void **state)
 {
 	struct tls_server_config cfg;
@@ -439,6 +441,19 @@ static void test_hrr(void **state)
 	assert_true(cl.hrr);
 	all_bufs_back();
 	split = 0;
+	/* early data after ClientHello1: skipped before any key exists */
+	o.early_data = true;
+	conn_up(&o);
+	fxc_hello(&cl);
+	send_fake_early(2, 80);
+	for (int i = 0; i < 8 && cl.out_len; i++)
+		assert_int_equal(to_server(), 0);
+	assert_connected();
+	assert_true(cl.hrr);
+	assert_int_equal(sapp_len, 0);
+	assert_int_equal(srv.stats.early_data_skipped, 2 * (80 + 17));
+	all_bufs_back();
+	o.early_data = false;
 	/* the cookie must come back as it was */
 	o.bad_cookie = true;
 	conn_up(&o);
@@ -845,6 +860,20 @@ static void test_bad_records(void **state)
 	memset(big, 'y', sizeof big);
 	fxc_send_app(&cl, big, sizeof big);
 	expect_alert(to_server(), TLS_ALERT_RECORD_OVERFLOW);
+	all_bufs_back();
+	/* a handshake message other than KeyUpdate after the handshake */
+	conn_up(NULL);
+	assert_int_equal(handshake(), 0);
+	static const uint8_t nst[9] = {4, 0, 0, 5, 0, 0, 0, 0, 0};
+	fxc_record(&cl, &cl.wr, TLS_CT_HANDSHAKE, nst, sizeof nst);
+	expect_alert(to_server(), TLS_ALERT_UNEXPECTED_MESSAGE);
+	all_bufs_back();
+	/* a KeyUpdate with more behind it in its record */
+	conn_up(NULL);
+	assert_int_equal(handshake(), 0);
+	static const uint8_t ku2[10] = {24, 0, 0, 1, 0, 24, 0, 0, 1, 0};
+	fxc_record(&cl, &cl.wr, TLS_CT_HANDSHAKE, ku2, sizeof ku2);
+	expect_alert(to_server(), TLS_ALERT_UNEXPECTED_MESSAGE);
 	all_bufs_back();
 	/* a change_cipher_spec after the handshake */
 	conn_up(NULL);
