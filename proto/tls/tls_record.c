@@ -484,8 +484,10 @@ static int record_in(struct tls_conn *c, uint8_t *rec, size_t rlen, struct tls_p
 static int header_check(struct tls_conn *c, const uint8_t *h)
 {
 	uint8_t type = h[0];
-	if (c->state == TLS_ST_START && (type & 0x80))
-		return tls_fail(c, TLS_ALERT_PROTOCOL_VERSION, K_EPROTO);     /* SSLv2 hello */
+	/* an SSLv2-format ClientHello: 2-byte length with the top bit set,
+	 * then message type 1 */
+	if (c->state == TLS_ST_START && (type & 0x80) && h[2] == 1)
+		return tls_fail(c, TLS_ALERT_PROTOCOL_VERSION, K_EPROTO);
 	if (type < TLS_CT_CCS || type > TLS_CT_APPDATA)
 		return tls_fail(c, TLS_ALERT_UNEXPECTED_MESSAGE, K_EPROTO);
 	size_t len = (size_t)h[3] << 8 | h[4];
