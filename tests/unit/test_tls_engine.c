@@ -747,6 +747,11 @@ static void test_versions(void **state)
 	conn_up(NULL);
 	expect_alert(feed_raw(v2, sizeof v2), TLS_ALERT_PROTOCOL_VERSION);
 	all_bufs_back();
+	/* a record of a type TLS does not have (top bit set, not SSLv2) */
+	static const uint8_t odd[] = {0x99, 0x03, 0x03, 0x00, 0x05, 'h', 'e', 'l', 'l', 'o'};
+	conn_up(NULL);
+	expect_alert(feed_raw(odd, sizeof odd), TLS_ALERT_UNEXPECTED_MESSAGE);
+	all_bufs_back();
 }
 
 static void test_malformed_hellos(void **state)
