@@ -137,10 +137,17 @@ my @WORK = (
 	  path => $dl_path, c => 32 },
 	{ id => 'upload', label => sprintf('POST %d KiB to /api/echo, 32 conns', $post_bytes / 1024),
 	  path => '/api/echo', c => 32, args => ['-s', "$here/post.lua"] },
+	{ id => 'https128', label => 'HTTPS /health keep-alive, 128 conns', path => '/health', c => 128,
+	  tls => 1, na => qr/^host-/, why => 'loopback runs are plain HTTP' },
+	{ id => 'httpsnew', label => 'HTTPS /health, new connection (full handshake) per request, 32 conns',
+	  path => '/health', c => 32, tls => 1, args => ['-H', 'Connection: close'],
+	  na => qr/^host-/, why => 'loopback runs are plain HTTP' },
+	{ id => 'httpsdl', label => sprintf('HTTPS GET %s (%.1f KiB), 32 conns', $dl_path, $dl_size / 1024),
+	  path => $dl_path, c => 32, tls => 1, na => qr/^host-/, why => 'loopback runs are plain HTTP' },
 	{ id => 'udp', label => 'UDP echo, 64 B datagrams, 64 in flight', udp => 1, unit => 'pkt/s',
 	  na => qr/nginx/, why => 'nginx does no UDP echo' },
 );
-@WORK = grep { $_->{id} =~ /^(health128|udp)$/ } @WORK if $mode eq 'smoke';
+@WORK = grep { $_->{id} =~ /^(health128|https128|udp)$/ } @WORK if $mode eq 'smoke';
 if ($ENV{BENCH_WORKLOADS}) {
 	my %w = map { $_ => 1 } split /,/, $ENV{BENCH_WORKLOADS};
 	my @bad = grep { my $id = $_; !grep { $_->{id} eq $id } @WORK } keys %w;
@@ -510,7 +517,8 @@ sub serve_round {
 			next;
 		}
 		my $r = $w->{udp} ? run_udp($h->{pid}, $ip, $uport, $M{dur})
-		      : run_wrk($h->{pid}, "$url$w->{path}", $w->{c}, $M{dur}, @{ $w->{args} || [] });
+		      : run_wrk($h->{pid}, ($w->{tls} ? "https://$ip:443" : $url) . $w->{path}, $w->{c},
+				$M{dur}, @{ $w->{args} || [] });
 		record($round, $srv, $w->{id}, $unit, $r);
 		my $c = $r->{cpu};
 		printf "  %-13s %-11s %10.0f %-5s p50 %s p99 %s  cpu%%: client %d, %s, rest %d%s\n",

@@ -42,9 +42,10 @@ $(BBUILD)/udpload: bench/udpload.c
 	$(Q)$(HOSTCC) -std=gnu11 -O2 -Wall -Wextra -Werror $< -o $@
 
 $(BBUILD)/linux/initramfs.cpio.gz: $(BBUILD)/deb/stamp bench/guest/mkguest.sh bench/guest/init \
-		bench/guest/nginx.conf $(KILN_DOCSITE) $(wildcard apps/webserver/site/static/*) $(BENCH_NATIVE)
+		bench/guest/nginx.conf $(KILN_DOCSITE) $(wildcard apps/webserver/site/static/*) $(BENCH_NATIVE) \
+		$(firstword $(TLS_CERT_FILES)) $(firstword $(TLS_KEY_FILES))
 	@echo "  GUEST   $(BBUILD)/linux"
-	$(Q)bench/guest/mkguest.sh $(BBUILD)/linux $(BBUILD)/deb/root "$(BENCH_SITE_PATH)" $(BENCH_NATIVE)
+	$(Q)TLS_PEM=$(firstword $(TLS_CERT_FILES)) TLS_KEY_PEM=$(firstword $(TLS_KEY_FILES)) bench/guest/mkguest.sh $(BBUILD)/linux $(BBUILD)/deb/root "$(BENCH_SITE_PATH)" $(BENCH_NATIVE)
 
 bench-guest: $(BBUILD)/linux/initramfs.cpio.gz
 

@@ -97,6 +97,9 @@ if [ -n "$native" ] && [ -x "$native" ]; then
 	copy_elf "$native" /usr/sbin/kiln-native
 fi
 cp "$here/nginx.conf" "$root/etc/nginx.conf"
+# nginx's TLS certificate: the one Kiln's image serves by default
+cp "${TLS_PEM:?TLS_PEM: the certificate nginx serves}" "$root/etc/kiln-tls.pem"
+cp "${TLS_KEY_PEM:?TLS_KEY_PEM: its key}" "$root/etc/kiln-tls.key"
 cp "$here/init" "$root/init"
 chmod +x "$root/init"
 echo 'root:x:0:0:root:/:/bin/sh' > "$root/etc/passwd"
