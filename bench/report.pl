@@ -8,13 +8,13 @@ use strict;
 use warnings;
 
 my $out = shift or die "usage: report.pl OUT\n";
-my (%meta, @wl, %wlabel, %na, %size);
+my (%meta, @wl, %wlabel, %na, %napat, %size);
 open(my $m, '<', "$out/meta.tsv") or die "report.pl: $out/meta.tsv: $!\n";
 while (<$m>) {
 	chomp;
 	my @f = split /\t/;
 	if ($f[0] eq 'workload') { push @wl, $f[1]; $wlabel{$f[1]} = $f[2]; }
-	elsif ($f[0] eq 'na') { $na{$f[1]} = $f[2]; }
+	elsif ($f[0] eq 'na') { $na{$f[1]} = $f[2]; $napat{$f[1]} = length($f[3] // "") ? qr/$f[3]/ : qr/nginx/; }
 	elsif ($f[0] eq 'size') { $size{$f[1]} = $f[2]; }
 	else { $meta{$f[0]} = $f[1] // ''; }
 }
@@ -74,9 +74,11 @@ sub failed {
 	my @r = @{ $d{$s}{$w} || [] };
 	return @r && !grep { $_->{value} > 0 } @r;
 }
+# Server s cannot run workload w (run.pl's na pattern).
+sub na_for { my ($s, $w) = @_; return $na{$w} && $s =~ $napat{$w}; }
 sub cell {
 	my ($s, $w) = @_;
-	return 'n/a' if $na{$w} && $s =~ /nginx/;
+	return 'n/a' if na_for($s, $w);
 	if (failed($s, $w)) {
 		my ($st) = map { /status (\d+)/ ? $1 : () } map { $_->{errors} } @{ $d{$s}{$w} };
 		return $st ? "rejected ($st)" : 'failed';
@@ -107,7 +109,7 @@ if (@vm) {
 	$md .= '| Workload | ' . join(' | ', map { $name{$_} } @vm) . (@lin && $d{kiln} ? ' | Kiln ÷ best Linux' : '') . " |\n";
 	$md .= '|---|' . join('', map { '---:|' } @vm) . (@lin && $d{kiln} ? '---:|' : '') . "\n";
 	for my $w (@wl) {
-		next unless grep { $d{$_}{$w} || ($na{$w} && /nginx/) } @vm;
+		next unless grep { $d{$_}{$w} || na_for($_, $w) } @vm;
 		$md .= "| $wlabel{$w} | " . join(' | ', map { cell($_, $w) } @vm);
 		if (@lin && $d{kiln}) {
 			my $k = failed('kiln', $w) ? undef : med('kiln', $w, 'value');
@@ -126,7 +128,7 @@ if (@vm) {
 	$md .= '|---|' . join('', map { '---:|' } @vm) . "\n";
 	for my $w (grep { $_ ne 'udp' } @wl) {
 		$md .= "| $wlabel{$w} | " . join(' | ', map {
-			($na{$w} && /nginx/) ? 'n/a' : ms(med($_, $w, 'p50_ms')) . ' / ' . ms(med($_, $w, 'p99_ms'))
+			na_for($_, $w) ? 'n/a' : ms(med($_, $w, 'p50_ms')) . ' / ' . ms(med($_, $w, 'p99_ms'))
 		} @vm) . " |\n";
 	}
 	$md .= "\n";
@@ -139,10 +141,11 @@ if (@host) {
 	     . (@host == 2 ? ' | native ÷ nginx' : '') . " |\n";
 	$md .= '|---|' . join('', map { '---:|' } @host) . (@host == 2 ? '---:|' : '') . "\n";
 	for my $w (@wl) {
+		next if !grep { !na_for($_, $w) } @host;
 		$md .= "| $wlabel{$w} | " . join(' | ', map { cell($_, $w) } @host);
 		if (@host == 2) {
 			my ($a, $b) = map { med($_, $w, 'value') } @host;
-			$md .= ' | ' . ($a && $b && !($na{$w}) && !grep({ failed($_, $w) } @host) ? sprintf('%.2f×', $a / $b) : '–');
+			$md .= ' | ' . ($a && $b && !grep({ na_for($_, $w) } @host) && !grep({ failed($_, $w) } @host) ? sprintf('%.2f×', $a / $b) : '–');
 		}
 		$md .= " |\n";
 		for my $s (@host) {
@@ -221,11 +224,11 @@ close $o;
 # --- the SVG: one group of bars per workload, scaled to the group's best
 my @groups;
 for my $w (@wl) {
-	my @bars = map { [$_, med($_, $w, 'value'), cell($_, $w)] } grep { !($na{$w} && /nginx/) && $d{$_}{$w} } @vm;
+	my @bars = map { [$_, med($_, $w, 'value'), cell($_, $w)] } grep { !na_for($_, $w) && $d{$_}{$w} } @vm;
 	push @groups, ["$wlabel{$w}" . ($w eq 'udp' ? ' (pkt/s)' : ' (req/s)'), \@bars] if @bars;
 }
 for my $w (@wl) {
-	my @bars = map { [$_, med($_, $w, 'value'), cell($_, $w)] } grep { !($na{$w} && /nginx/) && $d{$_}{$w} } @host;
+	my @bars = map { [$_, med($_, $w, 'value'), cell($_, $w)] } grep { !na_for($_, $w) && $d{$_}{$w} } @host;
 	push @groups, ["loopback, no VM: $wlabel{$w}" . ($w eq 'udp' ? ' (pkt/s)' : ' (req/s)'), \@bars] if @bars;
 }
 my %color = (kiln => '#d9480f', 'linux-nginx' => '#1c7ed6', 'linux-native' => '#37b24d',

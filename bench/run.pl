@@ -480,7 +480,8 @@ my %meta = (
 $meta{kernel} =~ s{.*/vmlinuz-}{};
 print $META "$_\t$meta{$_}\n" for sort keys %meta;
 print $META "workload\t$_->{id}\t$_->{label}\n" for @WORK;
-for my $w (@WORK) { print $META "na\t$w->{id}\t$w->{why}\n" if $w->{why}; }
+# which servers cannot run a workload: its reason and their pattern
+for my $w (@WORK) { print $META "na\t$w->{id}\t$w->{why}\t$w->{na}\n" if $w->{why}; }
 $META->flush;
 
 print "bench: $mode: $M{rounds} round(s) of $M{dur} s per workload; $ACCEL, -smp $SMP, -m $MEM; "
