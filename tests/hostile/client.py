@@ -142,6 +142,29 @@ def opener(host, src):
     return s
 
 
+def reopen_closed(conns, open_one, wait_ms):
+    """connections (fileno -> [sock, ..., index]) the server closed read
+    EOF: each is opened again (open_one(index)); returns how many"""
+    pl = select.poll()
+    for fd in conns:
+        pl.register(fd, select.POLLIN)
+    n = 0
+    for fd, ev in pl.poll(wait_ms):
+        if fd not in conns:
+            continue
+        s = conns[fd][0]
+        try:
+            d = s.recv(4096)
+        except OSError:
+            d = b""
+        if not d:
+            c = conns.pop(fd)
+            s.close()
+            open_one(c[2])
+            n += 1
+    return n
+
+
 def slowloris(host, n, gap, seconds, srcs):
     raise_nofile(n + 256)
     head = b"GET / HTTP/1.1\r\nHost: kiln\r\nX-a: " + b"b" * 100000
@@ -174,22 +197,7 @@ def slowloris(host, n, gap, seconds, srcs):
                 open_one(c[2])
                 reopened += 1
         # a connection the server closed reads EOF: open it again
-        pl = select.poll()
-        for fd in conns:
-            pl.register(fd, select.POLLIN)
-        for fd, ev in pl.poll(0):
-            if fd not in conns:
-                continue
-            s = conns[fd][0]
-            try:
-                d = s.recv(4096)
-            except OSError:
-                d = b""
-            if not d:
-                c = conns.pop(s.fileno())
-                s.close()
-                open_one(c[2])
-                reopened += 1
+        reopened += reopen_closed(conns, open_one, 0)
         time.sleep(max(0, min(nxt - time.monotonic(), end - time.monotonic())))
     est = 0
     for c in conns.values():
@@ -235,22 +243,7 @@ def tlsstall(host, n, seconds, srcs):
                 c[0].close()
                 open_one(c[2])
                 reopened += 1
-        pl = select.poll()
-        for fd in conns:
-            pl.register(fd, select.POLLIN)
-        for fd, ev in pl.poll(200):
-            if fd not in conns:
-                continue
-            s = conns[fd][0]
-            try:
-                d = s.recv(4096)
-            except OSError:
-                d = b""
-            if not d:
-                c = conns.pop(fd)
-                s.close()
-                open_one(c[2])
-                reopened += 1
+        reopened += reopen_closed(conns, open_one, 200)
     stalled = sum(1 for c in conns.values() if c[1])
     for c in conns.values():
         reset(c[0])
